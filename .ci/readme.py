@@ -1,0 +1,46 @@
+"""Render README.md from nbs/index.ipynb without Quarto (unavailable on the build machines).
+
+`python .ci/readme.py` writes README.md; `python .ci/readme.py --check` exits 1 when README.md is stale.
+Cells marked `#| hide` are dropped and `#|` directive lines are removed, as nbdev does for its docs.
+"""
+import re, sys
+from pathlib import Path
+
+import nbformat
+from nbconvert import MarkdownExporter
+from nbconvert.preprocessors import Preprocessor
+
+ROOT = Path(__file__).resolve().parent.parent
+directive = re.compile(r'^\s*#\s*\|\s*(.*)$')
+
+class NbdevDirectives(Preprocessor):
+    "Drop `#| hide` cells and strip directive lines, like nbdev's doc processors."
+    def preprocess(self, nb, resources):
+        cells = []
+        for cell in nb.cells:
+            lines = cell.source.splitlines()
+            flags = [m.group(1).strip() for m in map(directive.match, lines) if m]
+            if cell.cell_type == 'code' and any(f.split()[0] in ('hide', 'export', 'exporti') for f in flags if f): continue
+            if cell.cell_type == 'code': cell.source = '\n'.join(l for l in lines if not directive.match(l)).strip()
+            if cell.cell_type == 'code' and not cell.source and not cell.get('outputs'): continue
+            cells.append(cell)
+        nb.cells = cells
+        return nb, resources
+
+def render() -> str:
+    nb = nbformat.read(ROOT/'nbs'/'index.ipynb', as_version=4)
+    exporter = MarkdownExporter()
+    exporter.register_preprocessor(NbdevDirectives(), enabled=True)
+    body, _ = exporter.from_notebook_node(nb)
+    note = '<!-- Generated from nbs/index.ipynb by `python .ci/readme.py`: edit the notebook, not this file. -->\n\n'
+    return note + re.sub(r'\n{3,}', '\n\n', body).strip() + '\n'
+
+if __name__ == '__main__':
+    text, out = render(), ROOT/'README.md'
+    if '--check' in sys.argv:
+        if not out.exists() or out.read_text(encoding='utf-8') != text:
+            sys.exit('README.md is out of date with nbs/index.ipynb: run `python .ci/readme.py` and commit it.')
+        print('README.md is up to date.')
+    else:
+        out.write_text(text, encoding='utf-8')
+        print(f'wrote {out.name}')
