@@ -1,0 +1,19 @@
+"README.md shows exactly the commands that CI runs, and is rendered from nbs/index.ipynb."
+import re
+from conftest import ROOT
+
+def readme_commands():
+    text = (ROOT/'README.md').read_text(encoding='utf-8')
+    blocks = re.findall(r'```(?:bash|sh)\n(.*?)```', text, flags=re.S)
+    return [line.strip() for b in blocks for line in b.splitlines() if line.strip()]
+
+def test_ci_runs_the_readme_install_and_test_commands():
+    cmds, ci = readme_commands(), (ROOT/'.ci'/'run').read_text(encoding='utf-8')
+    install = [c for c in cmds if c.startswith('pip install')]
+    tests = [c for c in cmds if 'nbdev_test' in c]
+    assert install == ['pip install -e ".[dev]"'], install
+    assert len(tests) == 1 and tests[0] in ci.splitlines(), tests
+    assert 'pip install -q -e ".[dev]"' in ci
+
+def test_readme_names_a_main_job_command():
+    assert any(c.startswith('facenb ') for c in readme_commands())
