@@ -3,13 +3,20 @@ import os, subprocess, sys
 from pathlib import Path
 import pytest
 
+os.chdir(Path(__file__).resolve().parent.parent)  # a relative FACENB_DATA is meant from the project root
+
 ROOT = Path(__file__).resolve().parent.parent
+
+def data_env() -> dict:
+    "FACENB_DATA as an absolute path (a relative one is meant from the project root) and a private cache folder."
+    from facenb.data import data_root
+    return {'FACENB_DATA': str(data_root())} if os.environ.get('FACENB_DATA') else {}
 
 @pytest.fixture
 def run_facenb(tmp_path):
     "Run the installed `facenb` console script in a temporary folder; returns the CompletedProcess."
     def run(*args, env=None, timeout=600):
-        full_env = {**os.environ, **(env or {})}
+        full_env = {**os.environ, **data_env(), 'FACENB_CACHE': str(tmp_path/'cache'), **(env or {})}
         exe = Path(sys.executable).with_name('facenb')
         return subprocess.run([str(exe), *map(str, args)], cwd=tmp_path, env=full_env,
                               capture_output=True, text=True, timeout=timeout)

@@ -1,0 +1,64 @@
+"`facenb train` / `facenb evaluate` end to end on tiny data: runs, resumes, scores, and fails in one line."
+import json, os
+import numpy as np
+import pytest
+from PIL import Image
+
+TINY = ['--arch', 'unet', '--model-kw', '{"base": 8, "depth": 3}', '--size', '64x48', '--bs', '4', '--threads', '1',
+        '--no-progress']
+
+def history(run): return json.loads((run/'history.json').read_text())
+
+def test_train_then_evaluate_synthetic(run_facenb, tmp_path):
+    r = run_facenb('train', '--data', 'synthetic', '--n-samples', '24', '--epochs', '2', '--out', 'runs/tiny', *TINY)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count('train_loss: ') == 2 and 'val_jaccard: ' in r.stdout
+    run = tmp_path/'runs'/'tiny'
+    assert {'best.pt', 'last.pt', 'config.json', 'history.json', 'history.csv'} <= {p.name for p in run.iterdir()}
+    assert json.loads((run/'config.json').read_text())['size'] == [64, 48]
+    r = run_facenb('evaluate', '--checkpoint', 'runs/tiny', '--no-progress')
+    assert r.returncode == 0, r.stderr
+    res = json.loads((run/'eval-synthetic-valid.json').read_text())
+    best = max(history(run), key=lambda h: h['val_jaccard'])
+    assert res['n_images'] == 4 and abs(res['jaccard'] - best['val_jaccard']) < 1e-6
+
+def test_resume_continues_a_run(run_facenb, tmp_path):
+    args = ['--data', 'synthetic', '--n-samples', '16', '--out', 'runs/r', *TINY]
+    assert run_facenb('train', '--epochs', '1', *args).returncode == 0
+    r = run_facenb('train', '--epochs', '1', *args)           # the folder holds a run: refused, one line
+    assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1 and '--resume' in r.stderr
+    r = run_facenb('train', '--resume', 'runs/r', '--epochs', '2', '--no-progress')
+    assert r.returncode == 0, r.stderr
+    assert [h['epoch'] for h in history(tmp_path/'runs'/'r')] == [1, 2]
+
+def test_own_folder_of_images_and_masks(run_facenb, tmp_path):
+    from facenb.data import synthetic_people
+    images, masks = synthetic_people(12, size=(80, 60), seed=3)
+    for sub in ('images', 'masks'): (tmp_path/'mine'/sub).mkdir(parents=True)
+    for i, (im, m) in enumerate(zip(images, masks)):
+        Image.fromarray(im).save(tmp_path/'mine'/'images'/f'p{i}.jpg')
+        Image.fromarray(m*255).save(tmp_path/'mine'/'masks'/f'p{i}.png')
+    r = run_facenb('train', '--data', str(tmp_path/'mine'), '--epochs', '1', '--out', 'runs/mine', *TINY)
+    assert r.returncode == 0, r.stderr
+    r = run_facenb('evaluate', '--checkpoint', 'runs/mine/best.pt', '--split', 'trainval', '--no-progress')
+    assert r.returncode == 0 and '(12 images)' in r.stdout, r.stdout + r.stderr
+
+@pytest.mark.skipif(not os.environ.get('FACENB_DATA'), reason='needs the real portraits (FACENB_DATA)')
+def test_resnet34_on_a_few_real_portraits(run_facenb, tmp_path):
+    r = run_facenb('train', '--data', 'portraits', '--arch', 'resnet34', '--n-samples', '12', '--size', '64x48',
+                   '--bs', '4', '--epochs', '1', '--threads', '2', '--no-progress', '--out', 'runs/p')
+    assert r.returncode == 0, r.stderr
+    h = history(tmp_path/'runs'/'p')
+    assert len(h) == 1 and h[0]['n_train'] == 8 and 0 <= h[0]['val_jaccard'] <= 1
+
+@pytest.mark.parametrize('args, message', [
+    (['train', '--arch', 'unet99', '--data', 'synthetic'], "unknown model 'unet99'"),
+    (['train', '--data', 'no-such-data'], "unknown dataset 'no-such-data'"),
+    (['train', '--loss', 'l2', '--data', 'synthetic'], "'l2'"),
+    (['evaluate', '--checkpoint', 'missing/best.pt'], 'not found'),
+])
+def test_errors_are_one_line(run_facenb, args, message):
+    r = run_facenb(*args, '--no-progress')
+    assert r.returncode == 1, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and 'Traceback' not in r.stderr, r.stderr
