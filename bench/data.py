@@ -13,6 +13,7 @@ import argparse, time
 import cv2
 import torch
 
+from facenb.cli import parse_size
 from facenb.data import SegmentationDataset, get_source, cache_root
 
 
@@ -31,7 +32,7 @@ def samples_per_second(ds, bs, n_samples):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('--dataset', default='portraits', help="dataset key or folder (default: portraits)")
-    p.add_argument('--size', type=int, nargs=2, default=(256, 192), metavar=('H', 'W'))
+    p.add_argument('--size', type=parse_size, default=(256, 192), metavar='HxW')
     p.add_argument('--bs', type=int, default=8)
     p.add_argument('--samples', type=int, default=1600, help='samples to time per configuration')
     p.add_argument('--cache-dir', default=None, help='.npy cache folder (default: <facenb cache>/arrays)')

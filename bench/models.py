@@ -18,6 +18,7 @@ import argparse, statistics, time
 import torch
 import torch.nn.functional as F
 import segmentation_models_pytorch as smp
+from facenb.cli import parse_size
 from facenb.models import get_model
 
 SMP_ENCODER = {'resnet34': 'resnet34', 'unet11': 'vgg11', 'unet16': 'vgg16'}
@@ -54,7 +55,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--pairs', nargs='+', default=['resnet34', 'unet11', 'unet16'], choices=list(SMP_ENCODER))
     p.add_argument('--batch', type=int, default=4)
-    p.add_argument('--size', type=int, nargs=2, default=(256, 192), metavar=('H', 'W'))
+    p.add_argument('--size', type=parse_size, default=(256, 192), metavar='HxW')
     p.add_argument('--repeats', type=int, default=7, help='timed steps per model for resnet34')
     p.add_argument('--vgg-repeats', type=int, default=3, help='timed steps per model for the (much slower) VGG pairs')
     p.add_argument('--warmup', type=int, default=1)

@@ -6,7 +6,7 @@ optimiser, metrics), and the training throughput. The goal: data <= 5% of the ep
 the resized-image cache (with --cache-dir), so read the last one.
 
     python bench/train.py                                   # tiny synthetic run (from-scratch U-Net, 64x48)
-    python bench/train.py --arch resnet34 --data portraits --size 160 120 --bs 12 --steps 20 \
+    python bench/train.py --arch resnet34 --data portraits --size 160x120 --bs 12 --steps 20 \
         --cache-dir runs/cache --threads 2                  # the CPU recipe's setting
 
 Needs FACENB_DATA (or the per-user data folder) for real datasets.
@@ -14,6 +14,7 @@ Needs FACENB_DATA (or the per-user data folder) for real datasets.
 import argparse, json, tempfile
 from dataclasses import replace
 
+from facenb.cli import parse_size
 from facenb.train import TrainConfig, train
 
 
@@ -22,7 +23,7 @@ def main(argv=None):
     p.add_argument('--arch', default='unet')
     p.add_argument('--model-kw', default=None, help='JSON dict for get_model, e.g. \'{"base": 8, "depth": 3}\'')
     p.add_argument('--data', default='synthetic')
-    p.add_argument('--size', type=int, nargs=2, default=(64, 48), metavar=('H', 'W'))
+    p.add_argument('--size', type=parse_size, default=(64, 48), metavar='HxW')
     p.add_argument('--bs', type=int, default=8)
     p.add_argument('--steps', type=int, default=10, help='training steps per epoch (0: the whole epoch)')
     p.add_argument('--epochs', type=int, default=2, help='epochs to run (the first one warms caches)')
