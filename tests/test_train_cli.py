@@ -62,3 +62,18 @@ def test_errors_are_one_line(run_facenb, args, message):
     assert r.returncode == 1, r.stderr
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0] and 'Traceback' not in r.stderr, r.stderr
+
+def test_predict_writes_results_and_skips_unreadable_files(run_facenb, tmp_path):
+    from facenb.data import synthetic_people
+    assert run_facenb('train', '--data', 'synthetic', '--n-samples', '16', '--epochs', '1', '--out', 'runs/m', *TINY).returncode == 0
+    (tmp_path/'photos').mkdir()
+    for i, im in enumerate(synthetic_people(2, size=(100, 75), seed=7)[0]): Image.fromarray(im).save(tmp_path/'photos'/f'p{i}.jpg')
+    (tmp_path/'photos'/'broken.jpg').write_bytes(b'not a jpeg')
+    Image.fromarray(np.full((50, 50, 3), 90, np.uint8)).save(tmp_path/'bg.png')
+    r = run_facenb('predict', '--checkpoint', 'runs/m', 'photos', '--out', 'out', '--mode', 'replace', '--bg', 'bg.png', '--no-progress')
+    assert r.returncode == 0, r.stderr
+    assert 'broken.jpg' in r.stdout + r.stderr and '2 of 3 images written' in r.stdout, r.stdout + r.stderr
+    outs = sorted(p.name for p in (tmp_path/'out').iterdir())
+    assert len(outs) == 2 and all(Image.open(tmp_path/'out'/n).size == (75, 100) for n in outs)
+    r = run_facenb('predict', '--checkpoint', 'runs/m', 'photos', '--out', 'out2', '--mode', 'replace', '--no-progress')
+    assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1, r.stderr   # replace without --bg
