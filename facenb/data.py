@@ -4,12 +4,12 @@
 
 # %% auto #0
 __all__ = ['DATASETS', 'SOURCE_NAMES', 'FASSEG_CLASSES', 'FASSEG_PALETTE', 'BINARY_CLASSES', 'IMAGE_EXTS', 'MASK_EXTS', 'SPLITS',
-           'cache_root', 'data_root', 'read_image', 'read_portrait_mask', 'read_binary_mask', 'labels_from_colors',
-           'read_fasseg_labels', 'fit_mask_to_image', 'split_indices', 'atomic_write', 'atomic_write_text',
-           'holdout_split', 'pair_by_stem', 'SegmentationSource', 'ArraySource', 'portrait_pairs', 'get_source',
-           'sample_source', 'holdout_sources', 'synthetic_people', 'summarize', 'class_colors', 'overlay', 'show_pairs',
-           'browse', 'eval_transform', 'augment_transform', 'SegmentationDataset', 'seed_worker', 'show_batch',
-           'dataloaders', 'validate_layout', 'download']
+           'cache_root', 'data_root', 'to_uint8', 'read_image', 'read_portrait_mask', 'read_binary_mask',
+           'labels_from_colors', 'read_fasseg_labels', 'fit_mask_to_image', 'split_indices', 'atomic_write',
+           'atomic_write_text', 'holdout_split', 'pair_by_stem', 'SegmentationSource', 'ArraySource', 'portrait_pairs',
+           'get_source', 'sample_source', 'holdout_sources', 'synthetic_people', 'summarize', 'class_colors', 'overlay',
+           'show_pairs', 'browse', 'eval_transform', 'augment_transform', 'fit_box', 'SegmentationDataset',
+           'seed_worker', 'show_batch', 'dataloaders', 'validate_layout', 'download']
 
 # %% ../nbs/00_data.ipynb #0a6df742
 import functools, hashlib, json, os, re, shutil, tempfile, urllib.request, zipfile
@@ -98,7 +98,8 @@ def _draft(im, fit_hw, orientation):
     k = max(f for f in (1, 2, 4, 8) if w % f == 0 and h % f == 0 and w//f >= req[0] and h//f >= req[1])
     if k > 1: im.draft(im.mode, (w//k, h//k))
 
-def _to_uint8(a:np.ndarray) -> np.ndarray:
+def to_uint8(a:np.ndarray, # pixel values: bool, uint8, 16/32-bit integers, or floats (in [0,1] or [0,255])
+            ) -> np.ndarray:
     "Scale 16-bit / 32-bit integer or float pixel values to uint8."
     if a.dtype == np.uint8: return a
     if a.dtype == bool: return a.astype(np.uint8)*255
@@ -117,7 +118,7 @@ def read_image(path, # an image file: JPEG, PNG, BMP, TIFF, ...
         a = np.round(np.asarray(im).astype(np.float32)/257).astype(np.uint8)
         a = np.repeat(a[..., None], 3, axis=2)
     elif im.mode in ('L', 'I', 'F', '1'):
-        a = _to_uint8(np.asarray(im))
+        a = to_uint8(np.asarray(im))
         a = np.repeat(a[..., None], 3, axis=2)
     elif im.mode == 'LA': a = np.repeat(np.asarray(im.getchannel('L'))[..., None], 3, axis=2)
     elif im.mode == 'RGBA': a = np.asarray(im)[..., :3]
@@ -632,7 +633,9 @@ def _to_tensor(image, mask, n_classes):
     m = torch.from_numpy(np.ascontiguousarray(mask))
     return (x, m.float()[None]) if n_classes <= 2 else (x, m.long())
 
-def _fit_box(hw, size):
+def fit_box(hw:tuple, # (height, width) of the original image
+            size:tuple, # (height, width) it is fitted into, keeping its aspect (`eval_transform`)
+           ) -> tuple:
     "(top, left, height, width) of an image of size `hw` fitted in `size` and centred in the padded frame."
     (h, w), (H, W) = hw, _pad_size(size)
     s = min(size[0]/h, size[1]/w)
@@ -690,7 +693,7 @@ class SegmentationDataset(torch.utils.data.Dataset):
         for i in it:
             img, m = self.source.read_pair(i, self.size) if hasattr(self.source, 'read_pair') else self.source[i]
             o = tfm(image=img, mask=m)
-            images[i], masks[i], boxes[i] = o['image'], o['mask'], _fit_box(img.shape[:2], self.size)
+            images[i], masks[i], boxes[i] = o['image'], o['mask'], fit_box(img.shape[:2], self.size)
         return images, masks, boxes
 
     def reseed(self, seed:int):

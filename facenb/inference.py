@@ -16,7 +16,7 @@ from torch import nn
 from PIL import Image
 from fastprogress.fastprogress import progress_bar
 
-from .data import read_image, eval_transform, overlay, atomic_write, IMAGE_EXTS, _fit_box
+from .data import read_image, eval_transform, overlay, atomic_write, IMAGE_EXTS, fit_box, to_uint8
 from .models import default_device
 from .train import load_checkpoint
 
@@ -39,9 +39,7 @@ def as_rgb(image, # a path, or an array: H×W gray, H×W×1, H×W×3 RGB or H×W
           ) -> np.ndarray:
     "The image as `uint8` H×W×3 RGB (files through `facenb.data.read_image`: EXIF orientation, gray, RGBA, 16-bit)."
     if isinstance(image, (str, os.PathLike)): return read_image(image)
-    a = np.asarray(image)
-    if a.dtype != np.uint8:
-        a = np.clip(a*255 if np.issubdtype(a.dtype, np.floating) and a.max() <= 1 else a, 0, 255).round().astype(np.uint8)
+    a = to_uint8(np.asarray(image))
     if a.ndim == 2: a = a[..., None]
     if a.ndim != 3 or a.shape[-1] not in (1, 3, 4): raise ValueError(f'expected an H×W, H×W×3 or H×W×4 image, got shape {a.shape}')
     if a.shape[-1] == 1: a = np.repeat(a, 3, axis=2)
@@ -75,7 +73,7 @@ def predict_batch(model:nn.Module, # a model from `load_model` (or any `get_mode
     out = []
     for pi, im in zip(p, rgbs):
         h, w = im.shape[:2]
-        t, l, nh, nw = _fit_box((h, w), size)
+        t, l, nh, nw = fit_box((h, w), size)
         pi = F.interpolate(pi[None, :, t:t+nh, l:l+nw], size=(h, w), mode='bilinear', align_corners=False)[0].clamp_(0, 1)
         if pi.shape[0] == 1: prob, mask = pi[0].numpy(), (pi[0] >= threshold).numpy().astype(np.uint8)
         else: prob, mask = pi.numpy(), pi.argmax(0).numpy().astype(np.uint8)

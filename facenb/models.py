@@ -6,7 +6,7 @@
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'weights_file', 'torchvision_backbone', 'VGGEncoder', 'ResNetEncoder',
            'TernausDecoderBlock', 'TernausDecoder', 'UpsampleBlock', 'UpsampleDecoder', 'SegmentationModel',
            'register_model', 'list_models', 'build_unet', 'build_unet11', 'build_unet16', 'build_resnet34_unet',
-           'get_model', 'default_device', 'freeze_encoder', 'unfreeze_encoder']
+           'get_model', 'default_device', 'freeze_encoder', 'unfreeze_encoder', 'count_flops']
 
 # %% ../nbs/02_encoders.ipynb #5fef5271
 import os
@@ -245,3 +245,16 @@ def unfreeze_encoder(model:nn.Module): # a model with an `encoder`
     "Train the encoder again. Returns the model."
     for p in model.encoder.parameters(): p.requires_grad_(True)
     return model
+
+# %% ../nbs/02_encoders.ipynb #76e06fa6
+def count_flops(model:nn.Module, # a model (or encoder) taking N×3×H×W images
+                size:tuple=(256, 192), # (height, width) of the one image of the forward pass
+               ) -> int:
+    "FLOPs of one forward pass on one image (`torch.utils.flop_counter`: a multiply-add is 2 FLOPs)."
+    from torch.utils.flop_counter import FlopCounterMode
+    was_training, p = model.training, next(model.parameters())
+    model.eval()
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(torch.rand(1, 3, *size, device=p.device, dtype=p.dtype))
+    model.train(was_training)
+    return counter.get_total_flops()

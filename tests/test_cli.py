@@ -3,7 +3,7 @@
 def test_help_lists_the_commands(run_facenb):
     r = run_facenb('--help')
     assert r.returncode == 0
-    for cmd in ('train', 'evaluate', 'predict', 'data', 'download'): assert cmd in r.stdout
+    for cmd in ('train', 'evaluate', 'predict', 'compare', 'data', 'download'): assert cmd in r.stdout
 
 def test_data_summary_of_synthetic(run_facenb):
     r = run_facenb('data', 'synthetic')
