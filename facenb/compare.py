@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .data import SegmentationDataset, holdout_sources, atomic_write_text, overlay
+from .data import SegmentationDataset, holdout_sources, overlay
 from .models import get_model, list_models, count_flops
 from .metrics import jaccard_score, dice_score
-from .train import TrainConfig, train, evaluate, load_checkpoint, load_history, read_checkpoint
+from .train import TrainConfig, Learner, train, evaluate, load_checkpoint, load_history, read_checkpoint, write_json, write_csv
 
 # %% auto #0
 __all__ = ['CPU_RECIPE', 'COMPARE_MODELS', 'SEED_REPORT', 'model_variants', 'model_cost', 'measure_speed', 'plan_epochs',
@@ -75,7 +75,6 @@ def measure_speed(arch:str, # a `get_model` name
                   repeats:int=5, # timed single-image inferences (after `warmup`)
                  ) -> dict:
     "Training images/s (batch `config.bs`) and single-image inference ms of a model, on random data."
-    from facenb.train import Learner
     if config.threads: torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     H, W = config.size
@@ -134,9 +133,6 @@ def image_scores(model:torch.nn.Module, # a binary segmentation model (e.g. from
 # %% ../nbs/05_compare.ipynb #05adc7e0
 def _read_json(path:Path):
     return json.loads(path.read_text()) if path.exists() else None
-
-def _write_json(path:Path, obj):
-    atomic_write_text(path, json.dumps(obj, indent=2) + '\n')
 
 _WHERE = ('out', 'root', 'cache_dir', 'num_workers')  # where things are, not what is trained
 
@@ -198,7 +194,7 @@ def compare(models=COMPARE_MODELS, # `get_model` names, or {label: dict(arch=...
                  **measure_speed(v['arch'], config, v['model_kw']))
         p.update(plan_epochs(budget_minutes, p, n_train, n_valid, config.epochs))
         plan['models'][label] = p
-        _write_json(out/'plan.json', plan)
+        write_json(out/'plan.json', plan)
         print(f"{label}: {p['params_M']:.1f} M params, {p['gflops']:.1f} GFLOPs, {p['train_img_s']:.1f} train img/s, "
               f"{p['infer_ms']:.0f} ms/image -> {p['epochs']} epochs (~{p['epochs'] * p['est_epoch_s'] / 60:.0f} min)")
     # 2. train every model (skip the finished, continue the interrupted)
@@ -227,7 +223,7 @@ def compare(models=COMPARE_MODELS, # `get_model` names, or {label: dict(arch=...
         row.update(seed_val_dice=seed.get('val_dice'), seed_val_jaccard=seed.get('val_jaccard'))
         rows[label] = dict(row, history=hist)
     results = dict(plan, generalise=generalise, n_train=len(tr), n_valid=len(va), rows=rows)
-    _write_json(out/'results.json', results)
+    write_json(out/'results.json', results)
     write_results_csv(results, out/'results.csv')
     return results
 
@@ -238,11 +234,7 @@ def results_rows(results:dict) -> list:
 
 def write_results_csv(results:dict, path) -> Path:
     "Write the results table as CSV (atomically)."
-    rows = results_rows(results)
-    cols = list(dict.fromkeys(k for r in rows for k in r))
-    def fmt(v): return '' if v is None else (f'{v:.4g}' if isinstance(v, float) else str(v))
-    text = ','.join(cols) + '\n' + ''.join(','.join(fmt(r.get(c)) for c in cols) + '\n' for r in rows)
-    return atomic_write_text(path, text)
+    return write_csv(path, results_rows(results))
 
 def load_results(path) -> dict:
     "A comparison's results from its folder or `results.json`."

@@ -22,9 +22,9 @@ from .losses import get_loss
 from .metrics import SegmentationMeter
 
 # %% auto #0
-__all__ = ['TrainConfig', 'resolve_amp', 'epoch_seed', 'seed_everything', 'reseed_augmentations', 'check_classes',
-           'make_dataloaders', 'save_checkpoint', 'read_checkpoint', 'load_checkpoint', 'format_epoch', 'Learner',
-           'build_learner', 'train', 'resume', 'evaluate', 'load_history', 'plot_history']
+__all__ = ['TrainConfig', 'write_json', 'resolve_amp', 'epoch_seed', 'seed_everything', 'reseed_augmentations', 'check_classes',
+           'make_dataloaders', 'save_checkpoint', 'read_checkpoint', 'load_checkpoint', 'format_epoch', 'write_csv',
+           'Learner', 'build_learner', 'train', 'resume', 'evaluate', 'load_history', 'plot_history']
 
 # %% ../nbs/04_training.ipynb #bdc51c36
 @dataclass
@@ -78,7 +78,7 @@ class TrainConfig:
 
     def save(self, path):
         "Write the config as JSON to `path`."
-        _write_json(path, self.to_dict())
+        write_json(path, self.to_dict())
 
     @classmethod
     def load(cls, path):
@@ -88,7 +88,7 @@ class TrainConfig:
         return cls.from_dict(json.loads(path.read_text()))
 
 # %% ../nbs/04_training.ipynb #f3c7e648
-def _write_json(path, obj):
+def write_json(path, obj):
     "Write `obj` as indented JSON, atomically (`facenb.data.atomic_write`)."
     atomic_write_text(path, json.dumps(obj, indent=2))
 
@@ -221,14 +221,20 @@ def format_epoch(row:dict) -> str:
     keys = ['train_loss', 'train_dice', 'train_jaccard', 'val_loss', 'val_dice', 'val_jaccard']
     return ', '.join(f'{k}: {row[k]:.3f}' for k in keys) + f", time: {row['time']:.1f}s"
 
-def _write_history(out:Path, history:list):
-    "Write the history as `history.json` and `history.csv` (atomically)."
-    _write_json(out/'history.json', history)
-    cols = list(dict.fromkeys(k for r in history for k in r))
+def write_csv(path, # the file to (re)write
+              rows:list, # dicts; the columns are all their keys, in order of appearance
+             ) -> Path:
+    "Write a list of dicts as CSV, atomically (a missing value or None is an empty cell)."
+    cols = list(dict.fromkeys(k for r in rows for k in r))
     def w(p):
         with open(p, 'w', newline='') as f:
-            wr = csv.DictWriter(f, fieldnames=cols); wr.writeheader(); wr.writerows(history)
-    atomic_write(out/'history.csv', w)
+            wr = csv.DictWriter(f, fieldnames=cols); wr.writeheader(); wr.writerows(rows)
+    return atomic_write(path, w)
+
+def _write_history(out:Path, history:list):
+    "Write the history as `history.json` and `history.csv` (atomically)."
+    write_json(out/'history.json', history)
+    write_csv(out/'history.csv', history)
 
 # %% ../nbs/04_training.ipynb #18fd5a3c
 class Learner:
@@ -541,7 +547,7 @@ def evaluate(model_or_checkpoint, # an `nn.Module`, a checkpoint file or a run f
     named = data is None or isinstance(data, (str, Path))
     res.update(data=c.data if named else type(data).__name__, split=split if named else None, size=list(c.size),
                loss_name=c.loss, checkpoint=ckpt['path'] if ckpt else None, epoch=ckpt['epoch'] if ckpt else None)
-    if out is not None: _write_json(out, res)
+    if out is not None: write_json(out, res)
     return res
 
 # %% ../nbs/04_training.ipynb #73fccecf
