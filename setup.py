@@ -15,6 +15,7 @@ lic = licenses[cfg['license'].lower()]
 min_python = cfg['min_python']
 requirements = shlex.split(cfg.get('requirements', ''))
 dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
+docs_requirements = shlex.split(cfg.get('docs_requirements', ''))
 console_scripts = [s.strip() for s in cfg.get('console_scripts', '').split() if s.strip()]
 
 setuptools.setup(
@@ -37,7 +38,7 @@ setuptools.setup(
     packages=setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name'] + '.*']),
     include_package_data=True,
     install_requires=requirements,
-    extras_require={'dev': dev_requirements},
+    extras_require={'dev': dev_requirements, 'docs': docs_requirements},
     python_requires='>=' + min_python,
     zip_safe=False,
     entry_points={'console_scripts': console_scripts, 'nbdev': [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"]},

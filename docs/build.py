@@ -1,0 +1,256 @@
+"""Build facenb's website from the saved notebooks: `python docs/build.py` writes `_docs/` (open `_docs/index.html`).
+
+1. nbdev's own doc processors prepare each notebook into `_proc/`, as `nbdev_docs` does before Quarto: front matter,
+   hidden and exported cells, `show_doc` for every exported name, links from `names` to their docs.
+2. A small adapter turns what Quarto would read into what Jupyter Book reads (see `to_myst`).
+3. Jupyter Book 1 (Sphinx + MyST-NB + the book theme) renders `_proc/` into `_docs/`, warnings as errors.
+
+Nothing is re-executed except what nbdev runs for the API docs: the imports, the exported cells and the
+`show_doc` calls. Quarto, nbdev's own renderer, downloads a binary at install time; this builder installs from
+the package index: `pip install -e ".[docs]"`.
+"""
+import argparse, ast, json, os, re, shutil, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+import yaml
+from execnb.nbio import read_nb, write_nb, mk_cell
+from nbdev.config import get_config
+from nbdev.doclinks import _nbpath2html, nbglob
+from nbdev.processors import FilterDefaults, exec_show_docs, _do_eval, cell_lang
+
+HERE = Path(__file__).resolve().parent
+NB_DIRECTIVE = re.compile(r'^\s*#\s*\|\s*(.*)$')
+
+def page_name(nb_path) -> str:
+    "The page a notebook becomes, as nbdev names it for Quarto: `01_unet.ipynb` -> `unet` (so nbdev's doc links hold)."
+    return _nbpath2html(Path(Path(nb_path).name)).stem
+
+# ---------------------------------------------------------------------------------------------------------------
+# 1. nbdev's processors, with one change: run only the import statements of a cell that mixes imports with other
+#    code. nbdev runs such a cell whole (and warns); in a course notebook it often needs data from the cells before
+#    it, which nbdev does not run, and running it would redo the cell's work and replace its saved outputs.
+def _imports_only(cell):
+    "The import statements of a code cell that also does other things, else None."
+    try: tree = ast.parse(cell.source)
+    except SyntaxError: return None
+    imports = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    if not imports or len(imports) == len(tree.body): return None
+    return '\n'.join(ast.get_source_segment(cell.source, n) for n in imports)
+
+class exec_saved_show_docs(exec_show_docs):
+    "nbdev's `exec_show_docs`, keeping the saved outputs of cells that mix imports with other code."
+    def __call__(self, cell):
+        if cell.cell_type == 'code' and cell_lang(cell) == 'python' and cell.source and not (
+                cell.directives_.keys() & {'export', 'exports', 'exporti', 'exec_doc'}):
+            imports = _imports_only(cell)
+            if imports is not None:
+                if self.nb.has_docs_ and hasattr(self, 'k'):
+                    self.k.run_cell(imports)
+                    if self.k.exc: raise Exception(f'imports of cell {cell.idx_} failed:\n{imports}') from self.k.exc
+                return
+        return super().__call__(cell)
+
+def _fix_docments():
+    "fastcore's `show_doc` text compares defaults with `!=`, which raises for a numpy array default: compare with `is`."
+    import fastcore.docments as d
+    def _fmt_param(self, nm, p):
+        anno, default = p.get('anno', d.empty), p.get('default', d.empty)
+        return (nm + (f':{d._maybe_nm(anno)}' if anno is not d.empty else '')
+                + (f'={d._fmt_default(default)}' if default is not d.empty else ''))
+    d.DocmentText._fmt_param = _fmt_param
+
+class DocsFilter(FilterDefaults):
+    "nbdev's doc processors, in nbdev's order, with `exec_saved_show_docs` in place of `exec_show_docs`."
+    def base_procs(self): return [exec_saved_show_docs if p is exec_show_docs else p for p in super().base_procs()]
+
+# ---------------------------------------------------------------------------------------------------------------
+# 2. The adapter from Quarto's input to MyST-NB's.
+QUARTO_TAGS = {('echo', 'false'): 'remove-input', ('output', 'false'): 'remove-output', ('include', 'false'): 'remove-cell'}
+SRC_LINK = re.compile(r'\[source\]\((\S+?)\)\{[^}]*\}')
+FENCE, CODE_LINK = re.compile(r'```.*?```', re.S), re.compile(r'\[(`[^`]+`)\]\([^)\s]*\)')
+BADGE = 'https://colab.research.google.com/assets/colab-badge.svg'
+
+def _quarto_directives(cell) -> dict:
+    "Remove the leading `#| key: value` lines that nbdev leaves for Quarto; return them as a dict."
+    lines, opts = cell.source.splitlines(), {}
+    while lines and (m := NB_DIRECTIVE.match(lines[0])):
+        k, _, v = m.group(1).partition(':')
+        opts[k.strip()] = v.strip().strip('"\'')
+        lines.pop(0)
+    cell.source = '\n'.join(lines)
+    return opts
+
+def _show_doc_markdown(cell) -> str:
+    "The Markdown that `show_doc` displayed, as a heading with its source link under it (not above, as in Quarto)."
+    md = next((''.join(o['data']['text/markdown']) for o in cell.get('outputs', [])
+               if 'text/markdown' in o.get('data', {})), '')
+    md = re.sub(r'^\s*---\s*\n', '', md)                               # a rule that opens an entry: docutils refuses it
+    md = FENCE.sub(lambda m: CODE_LINK.sub(r'\1', m.group(0)), md)     # nbdev links names inside the signature too
+    src = SRC_LINK.search(md)
+    md = SRC_LINK.sub('', md).strip()
+    if src:
+        head, _, rest = md.partition('\n')
+        md = f'{head}\n\n[source]({src.group(1)}){{.facenb-source}}\n{rest}'
+    return md
+
+def _widget_snapshot(outputs, state) -> list:
+    "Replace each ipywidgets view by the outputs its Output widgets held when saved (a static first frame)."
+    def held(model_id, seen=()):
+        m = state.get(model_id, {}).get('state', {})
+        outs = list(m.get('outputs', []))
+        for child in m.get('children', []):
+            cid = child.removeprefix('IPY_MODEL_')
+            if cid not in seen: outs += held(cid, seen + (cid,))
+        return outs
+    res = []
+    for o in outputs:
+        view = o.get('data', {}).get('application/vnd.jupyter.widget-view+json')
+        if view is None: res.append(o); continue
+        snap = held(view['model_id'])
+        res += snap or [{**o, 'data': {k: v for k, v in o['data'].items() if k == 'text/plain'}}]
+    return res
+
+MD_LINK, HEADING = re.compile(r'(\]\()([^)\s]+)(\))'), re.compile(r'^#{1,6}\s+(.+?)\s*$', re.M)
+
+def _anchors(nb) -> set:
+    "The ids Sphinx gives the headings of a prepared notebook (docutils' `make_id` of each heading's text)."
+    from docutils.nodes import make_id
+    md = '\n'.join(FENCE.sub('', c.source) for c in nb.cells if c.cell_type == 'markdown')
+    return {make_id(re.sub(r'[`*]', '', h)) for h in HEADING.findall(md)}
+
+def _doc_link(url:str, site:str, pages:dict, anchors:dict) -> str:
+    "A link to a notebook, or an nbdev link to a name's docs, as a link to its page and heading on this site."
+    from docutils.nodes import make_id
+    if site and url.startswith(site): url = url[len(site):].lstrip('/')
+    elif re.match(r'^[a-z][a-z0-9+.-]*:', url): return url                 # another site (Colab, GitHub, papers)
+    path, _, anchor = url.partition('#')
+    page = pages.get(Path(path).name) or (path[:-5] if path[:-5] in anchors else None)  # 01_unet.ipynb or unet.html
+    if page is None: return url
+    # `Cls.meth` may be documented as `meth`, or only with its class; else the link goes to the page
+    ids = [make_id(a) for a in (anchor, anchor.rpartition('.')[2], anchor.partition('.')[0]) if a]
+    return f'{page}.html' + next((f'#{i}' for i in ids if i in anchors[page]), '')
+
+def link_pages(nbs:dict, cfg, pages:dict):
+    "Point the links between chapters and nbdev's links to names' docs at this site's pages and headings."
+    site = cfg.doc_host.rstrip('/') + cfg.doc_baseurl.rstrip('/') + '/'
+    anchors = {name: _anchors(nb) for name, nb in nbs.items()}
+    for nb in nbs.values():
+        for cell in nb.cells:
+            if cell.cell_type == 'markdown':
+                cell.source = MD_LINK.sub(lambda m: m.group(1) + _doc_link(m.group(2), site, pages, anchors) + m.group(3),
+                                          cell.source)
+
+def to_myst(nb, badge:str):
+    "Adapt an nbdev-processed notebook for MyST-NB; returns the page's title."
+    fm = yaml.safe_load(nb.cells[0].source.strip().strip('-')) if nb.cells and nb.cells[0].cell_type == 'raw' else {}
+    if fm: nb.cells.pop(0)
+    title = fm.get('title') or 'Untitled'
+    head = f'# {title}\n\n' + (f'{{.facenb-description}}\n{fm["description"]}\n' if fm.get('description') else '')
+    nb.cells.insert(0, mk_cell(head, 'markdown'))
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == 'code':
+            opts = _quarto_directives(cell)
+            if opts.get('output') == 'asis' and cell.source.lstrip().startswith('show_doc'):
+                nb.cells[i] = cell = mk_cell(_show_doc_markdown(cell), 'markdown')
+            else:
+                tags = [t for (k, v), t in QUARTO_TAGS.items() if opts.get(k, '').lower() == v]
+                if 'code-fold' in opts: tags.append('exported-source')          # an `#| exports` cell: the lesson
+                if tags: cell.metadata['tags'] = tags
+                cell.outputs = _widget_snapshot(cell.get('outputs', []), nb.metadata.get('widgets', {}).get(
+                    'application/vnd.jupyter.widget-state+json', {}).get('state', {}))
+        if cell.cell_type == 'markdown': cell.source = cell.source.replace(BADGE, badge)
+        for k in ('directives_', 'idx_', 'has_sd'): cell.pop(k, None)
+    nb.metadata.pop('widgets', None)                     # the snapshots above replace the views; no widget JS to fetch
+    nb.metadata['kernelspec'] = dict(name='python3', display_name='Python 3', language='python')
+    nb.metadata['language_info'] = dict(name='python', pygments_lexer='ipython3')   # nbdev_clean strips both
+    return title
+
+def prepare(job):
+    "Process one notebook with nbdev's doc processors and the adapter (runs in a worker process)."
+    src, dst = job
+    os.environ['IN_TEST'] = '1'                          # as nbdev's own doc workers
+    main = sys.modules['__main__']                       # IPython's shell replaces it; the next job needs it back
+    try:
+        _fix_docments()
+        nb = read_nb(src)
+        DocsFilter()(nb)
+        title = to_myst(nb, badge='colab-badge.svg')
+    finally: sys.modules['__main__'] = main
+    write_nb(nb, dst)
+    return title
+
+# ---------------------------------------------------------------------------------------------------------------
+# 3. Jupyter Book: the configuration, from settings.ini and the notebooks; then the build.
+def book_config(cfg) -> dict:
+    return {
+        'title': cfg.title, 'author': cfg.author, 'copyright': cfg.copyright,
+        'only_build_toc_files': True,
+        'exclude_patterns': ['_build', '.doctrees', 'results'],
+        'execute': {'execute_notebooks': 'off'},
+        'repository': {'url': cfg.git_url, 'branch': cfg.branch, 'path_to_book': cfg.nbs_path.name},
+        'html': {'use_repository_button': True, 'home_page_in_navbar': True,
+                 'baseurl': cfg.doc_host.rstrip('/') + cfg.doc_baseurl.rstrip('/') + '/'},
+        'launch_buttons': {'notebook_interface': 'classic', 'colab_url': ''},  # each chapter has its Colab badge
+        'parse': {'myst_enable_extensions': ['amsmath', 'dollarmath', 'colon_fence', 'attrs_inline', 'attrs_block'],
+                  'myst_url_schemes': ['mailto', 'http', 'https']},
+        'sphinx': {
+            'extra_extensions': ['sphinx-mathjax-offline'],                  # MathJax served with the site
+            'config': {
+                'myst_all_links_external': True,              # the adapter made links relative to the page itself
+                'nb_render_markdown_format': 'myst',           # Markdown outputs (tables) as in the notebook
+                'html_static_path': ['_static'], 'html_css_files': ['facenb.css'],
+                'html_show_sphinx': False, 'html_copy_source': False,
+                'html_theme_options': {'show_toc_level': 2, 'repository_url': cfg.git_url,
+                                       'use_repository_button': True, 'use_download_button': False,
+                                       'home_page_in_toc': True, 'navbar_persistent': []},
+            }},
+    }
+
+def toc(pages:list) -> dict:
+    "Home page, then the chapters in course order, each named by its number and title."
+    root, *chapters = pages
+    return {'format': 'jb-book', 'root': root[0],
+            'chapters': [{'file': name, 'title': f'{num} · {title}'} for name, num, title in chapters]}
+
+def main(out:str='_docs', strict:bool=True, workers:int=2):
+    t0 = time.time()
+    cfg = get_config()
+    root, nbs, proc = cfg.config_path, cfg.nbs_path, cfg.config_path/'_proc'
+    files = sorted(nbglob(nbs, func=Path), key=lambda p: (p.name != cfg.readme_nb, p.name))
+    pages = {p.name: page_name(p) for p in files}
+    shutil.rmtree(proc, ignore_errors=True)
+    proc.mkdir(parents=True)
+    jobs = [(p, proc/f'{pages[p.name]}.ipynb') for p in files]
+    with ProcessPoolExecutor(workers, mp_context=get_context('spawn')) as ex: titles = list(ex.map(prepare, jobs))
+    prepared = {dst.stem: read_nb(dst) for _, dst in jobs}
+    link_pages(prepared, cfg, pages)
+    for name, nb in prepared.items(): write_nb(nb, proc/f'{name}.ipynb')
+    print(f'prepared {len(files)} notebooks with nbdev\'s processors ({time.time() - t0:.0f}s)')
+    for asset in ('images',): shutil.copytree(root/asset, proc/asset)   # what the home page shows
+    shutil.copy(HERE/'colab-badge.svg', proc)
+    (proc/'_static').mkdir()
+    shutil.copy(HERE/'facenb.css', proc/'_static')
+    entries = [(pages[p.name], p.name.split('_')[0], t) for p, t in zip(files, titles)]
+    (proc/'_config.yml').write_text(yaml.safe_dump(book_config(cfg), sort_keys=False))
+    (proc/'_toc.yml').write_text(yaml.safe_dump(toc(entries), sort_keys=False, allow_unicode=True))
+
+    from jupyter_book.sphinx import build_sphinx
+    html = proc/'_build'/'html'                         # MyST-NB writes images beside the output folder
+    res = build_sphinx(proc, html, noconfig=True, path_config=str(proc/'_config.yml'),
+                       confoverrides={'latex_individualpages': False},   # as `jupyter-book build` passes them
+                       freshenv=True, warningiserror=strict, keep_going=strict, quiet=True)
+    if res: sys.exit(f'the site did not build (exit {res}); the messages above say where')
+    out = root/out
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.move(html, out)
+    print(f'site built in {time.time() - t0:.0f}s: {out.relative_to(root)}/index.html')
+
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--out', default='_docs', help='output folder, relative to the project root')
+    ap.add_argument('--no-strict', dest='strict', action='store_false', help='do not treat warnings as errors')
+    ap.add_argument('--workers', type=int, default=2, help='notebooks prepared in parallel')
+    a = ap.parse_args()
+    main(a.out, a.strict, a.workers)
