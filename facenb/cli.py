@@ -7,7 +7,7 @@ __all__ = ['parse_size', 'cmd_data', 'cmd_download', 'add_config_options', 'conf
            'cmd_predict', 'cmd_compare', 'build_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #a4c3f0eb
-import argparse, json, os, sys
+import argparse, json, os, signal, sys, threading
 from dataclasses import fields
 from pathlib import Path
 from fastcore.docments import docments
@@ -77,9 +77,13 @@ def config_from_args(args, base:TrainConfig|None=None) -> TrainConfig:
 def cmd_train(args):
     "Train a model (`facenb.train.train`), or continue a run with `--resume`."
     show = not args.no_progress and sys.stdout.isatty()
-    if args.resume: learn = resume(args.resume, epochs=getattr(args, 'epochs', None), progress=show)
+    if args.resume:  # the run's own config; the options given may change only what `RESUME_OPTIONS` allows
+        clash = [flag for flag, given in (('--config', args.config), ('--overwrite', args.overwrite)) if given]
+        if clash: raise ValueError(f"--resume continues {args.resume} with its own config: it cannot be combined with {' or '.join(clash)}")
+        given = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
+        learn = resume(args.resume, progress=show, **given)
     else: learn = train(config_from_args(args), progress=show, overwrite=args.overwrite)
-    if learn.interrupted: sys.exit(130)
+    if learn.interrupted: return 130
     if learn.history:
         print(f"best val_jaccard {learn.best_score:.3f} at epoch {learn.best_epoch}; checkpoints in {learn.out}")
 
@@ -97,10 +101,15 @@ def cmd_evaluate(args):
 def cmd_predict(args):
     "Segment photos (files or folders) with a checkpoint; write masks, overlays, cut-outs or new backgrounds."
     s = predict_folder(args.checkpoint, args.inputs, args.out, mode=args.mode, background=args.bg, size=args.size,
-                       tta=args.tta, threshold=args.threshold, bs=args.bs, progress=not args.no_progress and sys.stdout.isatty())
+                       tta=args.tta, threshold=args.threshold, bs=args.bs, progress=not args.no_progress and sys.stdout.isatty(),
+                       overwrite=args.overwrite)
     print(f"{s['n_written']} of {s['n_inputs']} images written to {s['out']} ({s['mode']})"
           + (f"; {len(s['failed'])} skipped" if s['failed'] else ''))
-    if s['n_inputs'] and not s['n_written']: sys.exit(1)
+    if s['failed']:  # not everything asked for was done: say what failed, and exit non-zero
+        print(f"facenb: error: {len(s['failed'])} of {s['n_inputs']} images failed: "
+              + '; '.join(f'{Path(f).name} ({why.split(chr(10))[0]})' for f, why in s['failed'][:3])
+              + ('; ...' if len(s['failed']) > 3 else ''), file=sys.stderr)
+        return 1
 
 def _model_arg(text:str) -> tuple:
     "`NAME` or `LABEL={json}` from `--models` as `(label, spec)`."
@@ -124,7 +133,9 @@ def build_parser()->argparse.ArgumentParser:
     sub = p.add_subparsers(dest='command', metavar='COMMAND', required=True)
     t = sub.add_parser('train', help='train a model; every TrainConfig option is a flag')
     t.add_argument('--config', type=Path, default=None, help='start from this config.json (options given here override it)')
-    t.add_argument('--resume', type=Path, default=None, metavar='RUN', help='continue the run in this folder (or its last.pt)')
+    t.add_argument('--resume', type=Path, default=None, metavar='RUN',
+                   help='continue the run in this folder (or its last.pt); only --epochs, --patience, --num-workers, --threads, '
+                        '--device, --root and --cache-dir may change')
     t.add_argument('--overwrite', action='store_true', help='start afresh even if --out already holds a run')
     t.add_argument('--no-progress', action='store_true', help='no progress bars (one line per epoch only)')
     add_config_options(t)
@@ -150,6 +161,7 @@ def build_parser()->argparse.ArgumentParser:
     pr.add_argument('--tta', action='store_true', help='average with the horizontally flipped prediction')
     pr.add_argument('--threshold', type=float, default=0.5, help='probability threshold of the mask')
     pr.add_argument('--bs', type=int, default=4, help='photos per batch')
+    pr.add_argument('--overwrite', action='store_true', help='replace files already in --out (the input photos are never replaced)')
     pr.add_argument('--no-progress', action='store_true', help='no progress bar')
     pr.set_defaults(func=cmd_predict)
     c = sub.add_parser('compare', help='train and evaluate several models with one recipe, split, seed and budget')
@@ -173,14 +185,22 @@ def build_parser()->argparse.ArgumentParser:
     return p
 
 # %% ../nbs/90_cli.ipynb #a1a0e44c
+def _terminate(signum, frame):
+    "SIGTERM (a plain `kill`, a job scheduler's stop) as Ctrl-C: the running job cleans up and saves where it stands."
+    raise KeyboardInterrupt
+
 def main(argv:list=None # arguments (default: sys.argv[1:])
         )->int:
     "Entry point of the `facenb` console script."
     args = build_parser().parse_args(argv)
-    try: args.func(args)
+    main_thread = threading.current_thread() is threading.main_thread()  # only there can a signal handler be set
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
+    try: status = args.func(args)  # a command returns its exit status when it is not 0
     except KeyboardInterrupt:
         print('facenb: interrupted', file=sys.stderr); return 130
     except Exception as e:
         if os.environ.get('FACENB_DEBUG'): raise
         print(f"facenb: error: {type(e).__name__}: {e}", file=sys.stderr); return 1
-    return 0
+    finally:
+        if main_thread: signal.signal(signal.SIGTERM, previous)
+    return status or 0

@@ -6,10 +6,10 @@
 __all__ = ['DATASETS', 'SOURCE_NAMES', 'FASSEG_CLASSES', 'FASSEG_PALETTE', 'BINARY_CLASSES', 'IMAGE_EXTS', 'MASK_EXTS', 'SPLITS',
            'cache_root', 'data_root', 'to_uint8', 'read_image', 'read_portrait_mask', 'read_binary_mask',
            'labels_from_colors', 'read_fasseg_labels', 'fit_mask_to_image', 'split_indices', 'atomic_write',
-           'atomic_write_text', 'holdout_split', 'pair_by_stem', 'SegmentationSource', 'ArraySource', 'portrait_pairs',
-           'get_source', 'sample_source', 'holdout_sources', 'synthetic_people', 'summarize', 'class_colors', 'overlay',
-           'show_pairs', 'browse', 'eval_transform', 'augment_transform', 'fit_box', 'SegmentationDataset',
-           'seed_worker', 'show_batch', 'dataloaders', 'validate_layout', 'download']
+           'atomic_write_text', 'remove_partial_writes', 'holdout_split', 'pair_by_stem', 'SegmentationSource',
+           'ArraySource', 'portrait_pairs', 'get_source', 'sample_source', 'holdout_sources', 'synthetic_people',
+           'summarize', 'class_colors', 'overlay', 'show_pairs', 'browse', 'eval_transform', 'augment_transform',
+           'fit_box', 'SegmentationDataset', 'seed_worker', 'show_batch', 'dataloaders', 'validate_layout', 'download']
 
 # %% ../nbs/00_data.ipynb #0a6df742
 import functools, hashlib, json, os, re, shutil, tempfile, urllib.request, zipfile
@@ -236,6 +236,17 @@ def atomic_write_text(path, text:str) -> Path:
     "Write `text` to `path` atomically (see `atomic_write`)."
     return atomic_write(path, lambda p: Path(p).write_text(text))
 
+_PARTIAL = re.compile(r'^\..+\.[A-Za-z0-9_]{6,12}\.tmp$')  # the temporary files `atomic_write` makes
+
+def remove_partial_writes(folder, # a folder that `atomic_write` writes into (a run folder, an output folder)
+                         ) -> list:
+    "Delete the temporary files a killed `atomic_write` left in `folder` (a `kill -9` runs no clean-up); returns their names."
+    folder = Path(folder)
+    if not folder.is_dir(): return []
+    stale = sorted(p for p in folder.iterdir() if p.is_file() and _PARTIAL.match(p.name))
+    for p in stale: p.unlink(missing_ok=True)
+    return [p.name for p in stale]
+
 def holdout_split(key:str, # dataset key in the splits file, e.g. 'portraits'
                   names:list, # ids of all `trainval` items
                   valid_pct:float=0.15, # fraction held out for validation
@@ -424,6 +435,10 @@ def get_source(name_or_folder, # 'portraits', 'human-segmentation', 'fasseg', 's
     name = name_or_folder
     if isinstance(name, str) and (name in DATASETS or name in _ALIASES or name == 'synthetic'): name = _canonical(name)
     elif isinstance(name, (str, os.PathLike)) and Path(name).is_dir(): name = Path(name)
+    elif isinstance(name, os.PathLike) or Path(name).exists() or any(c in str(name) for c in '/\\~') or str(name).startswith('.'):
+        what = 'is not a folder' if Path(name).exists() else 'not found'
+        raise FileNotFoundError(f"data folder '{name}' {what}: give a folder holding images/ and masks/, "
+                                f"or a dataset name ({', '.join(SOURCE_NAMES)})")
     else: _canonical(str(name))  # raises: unknown name, with the list of choices
     src = _full_source(name, 'test' if split == 'test' else 'trainval', root)
     if split in ('trainval', 'test'): return src

@@ -16,7 +16,7 @@ from torch import nn
 from PIL import Image
 from fastprogress.fastprogress import progress_bar
 
-from .data import read_image, eval_transform, overlay, atomic_write, IMAGE_EXTS, fit_box, to_uint8
+from .data import remove_partial_writes, read_image, eval_transform, overlay, atomic_write, IMAGE_EXTS, fit_box, to_uint8
 from .models import default_device
 from .train import load_checkpoint
 
@@ -142,15 +142,39 @@ def _image_files(inputs) -> list:
     files = []
     for p in map(Path, inputs):
         if p.is_dir(): files += sorted(f for f in p.iterdir() if f.suffix.lower() in IMAGE_EXTS and not f.name.startswith('.'))
-        else: files.append(p)   # a missing file is reported when it is read
+        elif p.exists(): files.append(p)   # a file that is not an image is reported when it is read
+        else: raise FileNotFoundError(f'input {p} not found')
     return files
 
+_EXT = dict(mask='png', overlay='jpg', cutout='png', blur='jpg', replace='jpg')  # the file type each mode writes
+
+def _destinations(files:list, out:Path, mode:str) -> list:
+    "One output file per photo: `out/<stem>.<ext>`, with `-1`, `-2`, ... for a stem met again (same name, two folders)."
+    dests, seen = [], set()
+    for f in files:
+        dest, k = out/f'{f.stem}.{_EXT[mode]}', 1
+        while dest in seen: dest, k = out/f'{f.stem}-{k}.{_EXT[mode]}', k + 1
+        seen.add(dest); dests.append(dest)
+    return dests
+
+def _check_outputs(files:list, dests:list, out:Path, overwrite:bool):
+    "Refuse, before anything is written, to replace an input photo (ever) or an existing file (unless `overwrite`)."
+    if out.exists() and not out.is_dir(): raise NotADirectoryError(f'output folder {out} is a file')
+    photos = {f.resolve() for f in files}
+    mine = [d for d in dests if d.resolve() in photos]
+    if mine: raise FileExistsError(f'{mine[0]} is one of the input photos: the output would replace it. Choose another output folder')
+    there = [d.name for d in dests if d.exists()]
+    if there and not overwrite:
+        raise FileExistsError(f"{len(there)} of the {len(dests)} output files are already in {out} ({', '.join(there[:3])}"
+                              f"{', ...' if len(there) > 3 else ''}): choose an empty folder, or pass overwrite=True "
+                              f"(--overwrite) to replace them")
+
 def _render(mode, img, prob, mask, background):
-    if mode == 'mask': return (mask*255).astype(np.uint8) if prob.ndim == 2 else mask, 'png'
-    if mode == 'overlay': return overlay(img, mask), 'jpg'
-    if mode == 'cutout': return cutout(img, prob), 'png'
-    if mode == 'blur': return blur_background(img, prob), 'jpg'
-    return replace_background(img, prob, background), 'jpg'
+    if mode == 'mask': return (mask*255).astype(np.uint8) if prob.ndim == 2 else mask
+    if mode == 'overlay': return overlay(img, mask)
+    if mode == 'cutout': return cutout(img, prob)
+    if mode == 'blur': return blur_background(img, prob)
+    return replace_background(img, prob, background)
 
 def _save(path:Path, a:np.ndarray):
     fmt = 'PNG' if path.suffix == '.png' else 'JPEG'
@@ -167,28 +191,33 @@ def predict_folder(model, # a model from `load_model`, or a checkpoint file / ru
                    threshold:float=0.5, # probability threshold
                    bs:int=4, # photos per forward pass
                    progress:bool=True, # progress bar
+                   overwrite:bool=False, # replace files already in `out` (an input photo is never replaced)
                   ) -> dict:
     "Segment every photo of `inputs` into `out` (one file per photo); returns a summary with the skipped files and why."
     if mode not in MODES: raise ValueError(f"unknown mode {mode!r}: choose one of {', '.join(map(repr, MODES))}")
+    if not (isinstance(threshold, (int, float)) and 0 < threshold < 1): raise ValueError(f'threshold must be between 0 and 1 (exclusive), not {threshold!r}')
+    if not (isinstance(bs, int) and bs >= 1): raise ValueError(f'bs must be a whole number of at least 1, not {bs!r}')
     if mode == 'replace':
         if background is None: raise ValueError("mode='replace' needs a background image (background=..., --bg IMG)")
         background = as_rgb(background)
-    if not isinstance(model, nn.Module): model = load_model(model)
     files, out = _image_files(inputs), Path(out)
+    if not files: raise FileNotFoundError(f"no photos in {', '.join(map(str, [inputs] if isinstance(inputs, (str, os.PathLike)) else inputs))} "
+                                          f"(looked for {', '.join(IMAGE_EXTS)})")
+    dests = _destinations(files, out, mode)
+    _check_outputs(files, dests, out, overwrite)   # everything checked before the model is even loaded
+    if not isinstance(model, nn.Module): model = load_model(model)
     out.mkdir(parents=True, exist_ok=True)
+    remove_partial_writes(out)
     written, failed, t0 = [], [], perf_counter()
     starts = range(0, len(files), bs)
     for s in (progress_bar(starts, leave=False) if progress else starts):
         batch = []
-        for f in files[s:s+bs]:
-            try: batch.append((f, read_image(f)))
+        for f, dest in zip(files[s:s+bs], dests[s:s+bs]):
+            try: batch.append((f, dest, read_image(f)))
             except Exception as e: failed.append((str(f), f'{type(e).__name__}: {e}'))
         if not batch: continue
-        for (f, img), (prob, mask) in zip(batch, predict_batch(model, [im for _, im in batch], size, tta, threshold)):
-            a, ext = _render(mode, img, prob, mask, background)
-            dest, k = out/f'{f.stem}.{ext}', 1
-            while str(dest) in written: dest, k = out/f'{f.stem}-{k}.{ext}', k + 1   # same name in two folders
-            _save(dest, a); written.append(str(dest))
+        for (f, dest, img), (prob, mask) in zip(batch, predict_batch(model, [im for *_, im in batch], size, tta, threshold)):
+            _save(dest, _render(mode, img, prob, mask, background)); written.append(str(dest))
     for name, why in failed: print(f'skipped {name}: {why}')
     res = dict(mode=mode, n_inputs=len(files), n_written=len(written), written=written, failed=failed,
                out=str(out), seconds=round(perf_counter() - t0, 3))

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_training.ipynb #5b73604c
 from __future__ import annotations
-import contextlib, csv, json, math, os, random, shutil
+import contextlib, csv, json, math, os, pickle, random, shutil
 from dataclasses import dataclass, field, asdict, fields, replace
 from pathlib import Path
 from time import perf_counter
@@ -16,15 +16,17 @@ from torch.utils.data import DataLoader, Dataset
 from fastprogress.fastprogress import master_bar, progress_bar
 from fastcore.basics import patch
 
-from .data import get_source, holdout_sources, dataloaders, SegmentationDataset, atomic_write, atomic_write_text
-from .models import get_model, default_device
+from .data import (get_source, holdout_sources, dataloaders, SegmentationDataset, atomic_write, atomic_write_text,
+                         remove_partial_writes)
+from .models import get_model, default_device, list_models
 from .losses import get_loss
 from .metrics import SegmentationMeter
 
 # %% auto #0
-__all__ = ['TrainConfig', 'write_json', 'resolve_amp', 'epoch_seed', 'seed_everything', 'reseed_augmentations', 'check_classes',
-           'make_dataloaders', 'save_checkpoint', 'read_checkpoint', 'load_checkpoint', 'format_epoch', 'write_csv',
-           'Learner', 'build_learner', 'train', 'resume', 'evaluate', 'load_history', 'plot_history']
+__all__ = ['RUN_FILES', 'RESUME_OPTIONS', 'TrainConfig', 'write_json', 'resolve_amp', 'epoch_seed', 'seed_everything',
+           'reseed_augmentations', 'check_classes', 'make_dataloaders', 'validate_config', 'save_checkpoint',
+           'read_checkpoint', 'load_weights', 'load_checkpoint', 'format_epoch', 'write_csv', 'Learner',
+           'build_learner', 'train', 'resume', 'evaluate', 'load_history', 'plot_history']
 
 # %% ../nbs/04_training.ipynb #bdc51c36
 @dataclass
@@ -151,7 +153,71 @@ def make_dataloaders(config:TrainConfig, # the run's config
                                      num_workers=c.num_workers, augment=c.augment, n_samples=c.n_samples,
                                      pin_memory=torch.device(device).type == 'cuda', progress=progress)
     check_classes(c, train_dl.dataset.classes)
+    masks = train_dl.dataset.masks
+    if len(masks) and masks.min() == masks.max():  # every pixel of every training mask is the same class
+        raise ValueError(f"every training mask of {c.data!r} ({len(masks)} images) is {'empty' if masks.max() == 0 else 'all class ' + str(int(masks.max()))}"
+                         f": there is nothing to learn. Check the mask files (0 for the background, 1 or 255 for the person)")
     return train_dl, valid_dl
+
+# %% ../nbs/04_training.ipynb #69173573
+def _option_error(name:str, value, why:str) -> ValueError:
+    return ValueError(f"invalid option {name}={value!r} (--{name.replace('_', '-')}): {why}")
+
+def _is_int(v): return isinstance(v, int) and not isinstance(v, bool)
+def _is_num(v): return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+def _check_device(c:TrainConfig) -> torch.device:
+    "The device the config asks for (default: `default_device()`), refused when this machine has no such device."
+    if c.device is None: return default_device()
+    try: dev = torch.device(c.device)
+    except (RuntimeError, TypeError): raise _option_error('device', c.device, "not a device: 'cuda', 'cuda:1', 'mps' or 'cpu'") from None
+    if dev.type == 'cuda' and not (torch.cuda.is_available() and (dev.index or 0) < torch.cuda.device_count()):
+        raise _option_error('device', c.device, 'no such CUDA device on this machine')
+    mps = getattr(torch.backends, 'mps', None)
+    if dev.type == 'mps' and not (mps is not None and mps.is_available()):
+        raise _option_error('device', c.device, 'MPS is not available on this machine')
+    return dev
+
+def validate_config(config:TrainConfig, # the run's options
+                    check_data:bool=True, # also find the dataset and pair its files (no image is decoded)
+                    custom_loss:bool=False, # the run uses its own loss function: skip the checks of `loss`
+                   ) -> TrainConfig:
+    "Check every option of a run before anything is read, cached, deleted or written; returns the config unchanged."
+    c = config
+    def need(ok, name, why):
+        if not ok: raise _option_error(name, getattr(c, name), why)
+    need(c.arch in list_models(), 'arch', f"unknown model: choose one of {', '.join(list_models())}")
+    need(isinstance(c.size, (tuple, list)) and len(c.size) == 2 and all(_is_int(s) and s >= 1 for s in c.size),
+         'size', 'must be (height, width), two whole numbers of at least 1')
+    for name in ('bs', 'epochs', 'n_classes'): need(_is_int(getattr(c, name)) and getattr(c, name) >= 1, name, 'must be a whole number of at least 1')
+    for name in ('patience', 'n_samples', 'max_steps_per_epoch', 'max_valid_steps', 'threads'):
+        v = getattr(c, name); need(v is None or (_is_int(v) and v >= 1), name, 'must be none or a whole number of at least 1')
+    need(_is_num(c.lr) and c.lr >= 0, 'lr', 'must be a finite number, 0 or more')
+    need(_is_num(c.weight_decay) and c.weight_decay >= 0, 'weight_decay', 'must be a finite number, 0 or more')
+    need(c.schedule in (None, 'onecycle', 'cosine'), 'schedule', "must be none, 'onecycle' or 'cosine'")
+    need(_is_int(c.seed) and c.seed >= 0, 'seed', 'must be a whole number, 0 or more')
+    need(_is_num(c.valid_pct) and 0 < c.valid_pct < 1, 'valid_pct', 'must be between 0 and 1 (exclusive): the loop needs validation images to pick best.pt')
+    need(_is_num(c.threshold) and 0 < c.threshold < 1, 'threshold', 'must be between 0 and 1 (exclusive)')
+    need(_is_int(c.num_workers) and c.num_workers >= 0, 'num_workers', 'must be a whole number, 0 or more')
+    need(isinstance(c.model_kw, dict), 'model_kw', 'must be a dict (JSON object) of model options')
+    need(isinstance(c.loss_kw, dict), 'loss_kw', 'must be a dict (JSON object) of loss options')
+    try: resolve_amp(c.amp, _check_device(c))
+    except ValueError as e:
+        if str(e).startswith('invalid option'): raise
+        raise _option_error('amp', c.amp, str(e)) from None
+    if not custom_loss:
+        need(c.n_classes == 1 or c.loss.startswith('ce'), 'loss', f"n_classes={c.n_classes} needs a multi-class loss: 'ce' or 'ce_dice'")
+        try: get_loss(c.loss, **c.loss_kw)
+        except (ValueError, TypeError) as e: raise _option_error('loss', c.loss, str(e)) from None
+    try:
+        with torch.device('meta'): get_model(c.arch, n_classes=c.n_classes, pretrained=False, **c.model_kw)  # shapes only
+    except (TypeError, ValueError) as e: raise _option_error('model_kw', c.model_kw, f'{c.arch!r} does not take these options: {e}') from None
+    for name in ('out', 'root', 'cache_dir'):
+        v = getattr(c, name)
+        if v: need(not Path(v).exists() or Path(v).is_dir(), name, 'is a file, not a folder')
+    if c.root is not None: need(Path(c.root).is_dir(), 'root', 'no such folder')
+    if check_data: check_classes(c, get_source(c.data, 'trainval', root=c.root).classes)
+    return c
 
 # %% ../nbs/04_training.ipynb #3b3bcffb
 def _rng_state() -> dict:
@@ -188,6 +254,10 @@ def read_checkpoint(path, # a checkpoint file, or a run folder (then its best.pt
         path = found[0]
     if not path.exists(): raise FileNotFoundError(f'checkpoint {path} not found: check the path, or train a model first (facenb train)')
     try: ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as e:  # torch's own message goes on to suggest the unsafe weights_only=False: not ours
+        what = next((l.split('Unsupported global:')[1].split(' was not')[0].strip() for l in str(e).splitlines() if 'Unsupported global:' in l), 'code')
+        raise ValueError(f'refused to load checkpoint {path}: it holds pickled Python objects ({what}), not only tensors and '
+                         f'numbers; loading them could run arbitrary code. facenb checkpoints never do: use one written by facenb') from None
     except Exception as e:
         raise RuntimeError(f'could not read checkpoint {path}: the file is corrupt, truncated or not a facenb checkpoint '
                            f'({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ""})') from e
@@ -196,6 +266,23 @@ def read_checkpoint(path, # a checkpoint file, or a run folder (then its best.pt
                          f'facenb checkpoints are written by `train` as best.pt / last.pt')
     ckpt['path'] = str(path)
     return ckpt
+
+def load_weights(model:nn.Module, # the model to fill
+                 state:dict, # a state dict (a checkpoint's `model`)
+                 source='the weights', # what to name in the error: the checkpoint file
+                ):
+    "`model.load_state_dict(state)`, with a short error naming `source` when the weights belong to another model."
+    try: model.load_state_dict(state)
+    except RuntimeError:
+        own = model.state_dict()
+        missing, unexpected = [k for k in own if k not in state], [k for k in state if k not in own]
+        shapes = [k for k in own if k in state and tuple(own[k].shape) != tuple(state[k].shape)]
+        first = (missing or unexpected or shapes or ['?'])[0]
+        name = dict(getattr(model, 'config', {})).get('name', type(model).__name__)
+        raise ValueError(f'{source} does not fit the model {name!r}: {len(missing)} weights missing, {len(unexpected)} unexpected, '
+                         f'{len(shapes)} of another shape (first: {first!r}). Was it written for another architecture '
+                         f'or number of classes?') from None
+    return model
 
 def load_checkpoint(path, # a checkpoint file (best.pt, last.pt) or a run folder
                     device:str|torch.device|None=None, # where to put the model (default: cpu)
@@ -206,8 +293,9 @@ def load_checkpoint(path, # a checkpoint file (best.pt, last.pt) or a run folder
     if 'name' not in mc: raise ValueError(f"{ckpt['path']} holds no model config (the model was not built by `get_model`): "
                                           "build the model yourself and `model.load_state_dict(read_checkpoint(path)['model'])`")
     mc['pretrained'] = False  # the checkpoint holds all the weights: no download
-    model = get_model(**mc)
-    model.load_state_dict(ckpt['model'])
+    try: model = get_model(**mc)
+    except (TypeError, ValueError) as e: raise ValueError(f"{ckpt['path']}: its model config does not build a model ({e})") from None
+    load_weights(model, ckpt['model'], ckpt['path'])
     model.eval()
     return model.to(device or 'cpu'), ckpt
 
@@ -352,7 +440,7 @@ def state_dict(self:Learner, interrupted:bool=False) -> dict:
 @patch
 def load_state_dict(self:Learner, ckpt:dict):
     "Restore the state saved by `state_dict` (weights, optimiser, schedule, history, random states)."
-    self.model.load_state_dict(ckpt['model'])
+    load_weights(self.model, ckpt['model'], ckpt.get('path', 'the checkpoint'))
     self.opt.load_state_dict(ckpt['optimizer'])
     if self.sched is not None and ckpt.get('scheduler') is not None: self.sched.load_state_dict(ckpt['scheduler'])
     if ckpt.get('scaler'): self.scaler.load_state_dict(ckpt['scaler'])
@@ -388,10 +476,10 @@ def _end_epoch(self:Learner, row:dict, mb=None, show=True) -> bool:
     row['best'] = improved
     self.history.append(row)
     if c.patience is not None and self.bad_epochs >= c.patience and self.epoch < c.epochs: self.stopped_early = True
-    if self.out is not None:
-        _write_history(self.out, self.history)
+    if self.out is not None:  # checkpoints first: the history never claims an epoch that last.pt does not hold
         last = self.save('last.pt')
         if improved: atomic_write(self.out/'best.pt', lambda p: shutil.copyfile(last, p))
+        _write_history(self.out, self.history)
     line = format_epoch(row) + f', epoch: {self.epoch}/{c.epochs}' + (' *' if improved else '')
     if show and mb is not None: mb.write(line)
     else: print(line)
@@ -412,6 +500,8 @@ def fit(self:Learner, epochs:int|None=None, # train until this many epochs are c
     epochs = self.config.epochs
     if self.out is not None:
         self.out.mkdir(parents=True, exist_ok=True)
+        stale = remove_partial_writes(self.out)  # what a kill -9 in the middle of a write left behind
+        if stale: print(f"removed {len(stale)} partly written file(s) of an earlier, killed run: {', '.join(stale)}")
         self.config.save(self.out/'config.json')
         if not (self.out/'last.pt').exists(): self.save('last.pt')  # epoch 0: a Ctrl-C in epoch 1 can still resume
     if self.stopped_early or self.epoch >= epochs:
@@ -449,8 +539,7 @@ def build_learner(config:TrainConfig, # the run's options
                   progress:bool=True, # progress bar while the image cache is built
                  ) -> Learner:
     "Seed, then build the data, the model and the `Learner` of a run."
-    if config.n_classes > 1 and loss_func is None and not config.loss.startswith('ce'):
-        raise ValueError(f"n_classes={config.n_classes} needs a multi-class loss: loss='ce' or 'ce_dice', not {config.loss!r}")
+    validate_config(config, check_data=False, custom_loss=loss_func is not None)
     if config.threads: torch.set_num_threads(config.threads)
     seed_everything(config.seed)
     device = torch.device(config.device) if config.device else default_device()
@@ -471,21 +560,31 @@ def train(config:TrainConfig|dict|str|Path, # a TrainConfig, a dict of its optio
     out = Path(config.out) if config.out else None
     if resume:
         if out is None: raise ValueError('resume=True needs config.out: the run folder to continue')
-        return _resume(out/'last.pt', config, progress=progress, loss_func=loss_func)
-    if out is not None and (out/'last.pt').exists():
-        if not overwrite: raise FileExistsError(f'{out} already holds a run (last.pt): pass resume=True to continue it '
-                                                f'(facenb train --resume), overwrite=True to start again, or choose another out')
-        for f in ('last.pt', 'best.pt', 'history.json', 'history.csv', 'config.json'):
-            if (out/f).exists(): (out/f).unlink()
-    learn = build_learner(config, loss_func=loss_func, progress=progress)
+        if overwrite: raise ValueError('resume=True continues the run in config.out, overwrite=True replaces it: choose one')
+        return _resume(out/'last.pt', config.to_dict(), progress=progress, loss_func=loss_func)
+    validate_config(config, custom_loss=loss_func is not None)  # every option, before anything is read or written
+    old = [f for f in RUN_FILES if out is not None and (out/f).exists()]
+    if old and not overwrite:
+        raise FileExistsError(f'{out} already holds a run ({", ".join(old)}): pass resume=True to continue it '
+                              f'(facenb train --resume), overwrite=True to start again, or choose another out')
+    learn = build_learner(config, loss_func=loss_func, progress=progress)  # reads the data: the old run is still whole
+    for f in old: (out/f).unlink()  # overwrite=True, and everything checked: now the new run replaces the old one
     learn.fit(progress=progress)
     return learn
 
-def _resume(path:Path, config:TrainConfig|None=None, epochs:int|None=None, progress=True, loss_func=None) -> Learner:
+RUN_FILES = ('last.pt', 'best.pt', 'history.json', 'history.csv', 'config.json')  # what a run writes into its folder
+RESUME_OPTIONS = ('epochs', 'patience', 'num_workers', 'threads', 'device', 'root', 'cache_dir')  # may change on resume
+
+def _resume(path:Path, changes:dict|None=None, progress=True, loss_func=None) -> Learner:
     ckpt = read_checkpoint(path)
     saved = TrainConfig.from_dict(ckpt['config'])
-    if config is None: config = saved
-    if epochs is not None: config = replace(config, epochs=epochs)
+    changes = TrainConfig.from_dict({**saved.to_dict(), **(changes or {})})  # unknown options are refused here
+    fixed = [f.name for f in fields(TrainConfig) if getattr(changes, f.name) != getattr(saved, f.name) and f.name not in RESUME_OPTIONS]
+    if fixed:
+        diff = ', '.join(f'{k} ({getattr(saved, k)!r} -> {getattr(changes, k)!r})' for k in fixed)
+        raise ValueError(f"cannot change {diff} when resuming {path}: a resumed run keeps its recipe, only "
+                         f"{', '.join(RESUME_OPTIONS)} can change. Start a new run (another out, or overwrite) to change it")
+    config = validate_config(changes, custom_loss=loss_func is not None)
     if config.epochs != saved.epochs and config.schedule is not None:
         raise ValueError(f'cannot change epochs from {saved.epochs} to {config.epochs} when resuming a run with '
                          f'schedule={config.schedule!r}: the schedule was laid out for {saved.epochs} epochs')
@@ -500,10 +599,12 @@ def resume(run:str|Path, # a run folder (or its last.pt)
            epochs:int|None=None, # train up to this many epochs in total (default: the run's config)
            progress:bool=True, # progress bars
            loss_func=None, # the custom loss the run used, if any
+           **changes, # other options to change: only those of `RESUME_OPTIONS`; others must equal the run's
           ) -> Learner:
     "Continue an interrupted (or finished, with more `epochs`) run exactly where it stopped."
     run = Path(run)
-    return _resume(run/'last.pt' if run.is_dir() else run, epochs=epochs, progress=progress, loss_func=loss_func)
+    if epochs is not None: changes['epochs'] = epochs
+    return _resume(run/'last.pt' if run.is_dir() else run, changes, progress=progress, loss_func=loss_func)
 
 # %% ../nbs/04_training.ipynb #f3fe18b8
 def evaluate(model_or_checkpoint, # an `nn.Module`, a checkpoint file or a run folder
