@@ -9,7 +9,7 @@ Nothing is re-executed except what nbdev runs for the API docs: the imports, the
 `show_doc` calls. Quarto, nbdev's own renderer, downloads a binary at install time; this builder installs from
 the package index: `pip install -e ".[docs]"`.
 """
-import argparse, ast, json, os, re, shutil, sys, time
+import argparse, ast, os, re, shutil, sys, time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -18,7 +18,7 @@ import yaml
 from execnb.nbio import read_nb, write_nb, mk_cell
 from nbdev.config import get_config
 from nbdev.doclinks import _nbpath2html, nbglob
-from nbdev.processors import FilterDefaults, exec_show_docs, _do_eval, cell_lang
+from nbdev.processors import FilterDefaults, exec_show_docs, cell_lang
 
 HERE = Path(__file__).resolve().parent
 NB_DIRECTIVE = re.compile(r'^\s*#\s*\|\s*(.*)$')
