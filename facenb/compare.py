@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .data import SegmentationDataset, holdout_sources, overlay
+from .data import SegmentationDataset, get_source, holdout_sources, overlay, remove_partial_writes
 from .models import get_model, list_models, count_flops
 from .metrics import jaccard_score, dice_score
-from .train import TrainConfig, Learner, train, evaluate, load_checkpoint, load_history, read_checkpoint, write_json, write_csv
+from .train import (TrainConfig, Learner, train, evaluate, load_checkpoint, load_history, read_checkpoint, write_json, write_csv,
+                          validate_config, RUN_FILES)
 
 # %% auto #0
 __all__ = ['CPU_RECIPE', 'COMPARE_MODELS', 'SEED_REPORT', 'model_variants', 'model_cost', 'measure_speed', 'plan_epochs',
@@ -165,6 +166,19 @@ def _train_run(cfg:TrainConfig, progress:bool):
     if learn.interrupted: raise KeyboardInterrupt(f'{out} interrupted: call compare again to continue')
 
 # %% ../nbs/05_compare.ipynb #aabff610
+_COMPARE_FILES = ('plan.json', 'results.json', 'results.csv')
+
+def _remove_comparison(out:Path, variants:dict):
+    "What `compare` wrote into `out` (its plan, results and model runs), and nothing else: `overwrite=True`."
+    plan = _read_json(out/'plan.json') if (out/'plan.json').exists() else None
+    for label in {*variants, *((plan or {}).get('models') or {})}:
+        run = out/label
+        if not run.is_dir(): continue
+        for f in [*RUN_FILES, *(p.name for p in run.glob('eval-*.json'))]: (run/f).unlink(missing_ok=True)
+        remove_partial_writes(run)
+        if not any(run.iterdir()): run.rmdir()
+    for f in _COMPARE_FILES: (out/f).unlink(missing_ok=True)
+
 _ROW_KEYS = ('train_loss', 'train_dice', 'train_jaccard', 'train_dice_micro', 'train_jaccard_micro')
 
 def compare(models=COMPARE_MODELS, # `get_model` names, or {label: dict(arch=..., model_kw=...)} (see `model_variants`)
@@ -172,11 +186,13 @@ def compare(models=COMPARE_MODELS, # `get_model` names, or {label: dict(arch=...
             budget_minutes:float|None=None, # training minutes per model (None: `config.epochs` epochs each)
             generalise:str|None='human-segmentation', # dataset to evaluate every model on, unchanged (None: skip)
             progress:bool=False, # progress bars
-            overwrite:bool=False, # start again, deleting what `config.out` holds
+            overwrite:bool=False, # start again, deleting what an earlier comparison wrote into `config.out` (nothing else)
            ) -> dict:
     "Train and evaluate several models with one recipe, split, seed and budget; write `results.json` and `results.csv`."
     variants, out = model_variants(models), Path(config.out)
-    if overwrite and out.exists(): shutil.rmtree(out)
+    for label, v in variants.items(): validate_config(_run_config(config, v, config.epochs, out/label))  # before anything is touched
+    if generalise: get_source(generalise, 'trainval', root=config.root)  # the second dataset is there too
+    if overwrite: _remove_comparison(out, variants)
     out.mkdir(parents=True, exist_ok=True)
     base = replace(config, arch=CPU_RECIPE.arch, model_kw={}, out=None)
     plan = _read_json(out/'plan.json')
