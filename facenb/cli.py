@@ -184,3 +184,6 @@ def main(argv:list=None # arguments (default: sys.argv[1:])
         if os.environ.get('FACENB_DEBUG'): raise
         print(f"facenb: error: {type(e).__name__}: {e}", file=sys.stderr); return 1
     return 0
+
+# %% ../nbs/90_cli.ipynb #8f7efa96
+if __name__ == '__main__' and '__file__' in globals(): sys.exit(main())  # `python -m facenb.cli` (not a notebook: no __file__)

@@ -14,7 +14,7 @@ import torch
 from .data import SegmentationDataset, holdout_sources, overlay
 from .models import get_model, list_models, count_flops
 from .metrics import jaccard_score, dice_score
-from .train import TrainConfig, Learner, train, evaluate, load_checkpoint, load_history, read_checkpoint, write_json, write_csv
+from .train import TrainConfig, Learner, train, evaluate, load_checkpoint, load_history, read_checkpoint, write_json, write_csv, launched_by_torchrun
 
 # %% auto #0
 __all__ = ['CPU_RECIPE', 'COMPARE_MODELS', 'SEED_REPORT', 'model_variants', 'model_cost', 'measure_speed', 'plan_epochs',
@@ -175,6 +175,8 @@ def compare(models=COMPARE_MODELS, # `get_model` names, or {label: dict(arch=...
             overwrite:bool=False, # start again, deleting what `config.out` holds
            ) -> dict:
     "Train and evaluate several models with one recipe, split, seed and budget; write `results.json` and `results.csv`."
+    if launched_by_torchrun(): raise RuntimeError('compare runs in one process, not under torchrun: run it without torchrun, '
+                                                  'or train the models one by one with `torchrun ... -m facenb.cli train --arch NAME`')
     variants, out = model_variants(models), Path(config.out)
     if overwrite and out.exists(): shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
