@@ -204,3 +204,6 @@ def main(argv:list=None # arguments (default: sys.argv[1:])
     finally:
         if main_thread: signal.signal(signal.SIGTERM, previous)
     return status or 0
+
+# %% ../nbs/90_cli.ipynb #8f7efa96
+if __name__ == '__main__' and '__file__' in globals(): sys.exit(main())  # `python -m facenb.cli` (not a notebook: no __file__)

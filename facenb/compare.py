@@ -15,7 +15,7 @@ from .data import SegmentationDataset, get_source, holdout_sources, overlay, rem
 from .models import get_model, list_models, count_flops
 from .metrics import jaccard_score, dice_score
 from .train import (TrainConfig, Learner, train, evaluate, load_checkpoint, load_history, read_checkpoint, write_json, write_csv,
-                          validate_config, RUN_FILES)
+                          validate_config, RUN_FILES, launched_by_torchrun)
 
 # %% auto #0
 __all__ = ['CPU_RECIPE', 'COMPARE_MODELS', 'SEED_REPORT', 'model_variants', 'model_cost', 'measure_speed', 'plan_epochs',
@@ -189,6 +189,8 @@ def compare(models=COMPARE_MODELS, # `get_model` names, or {label: dict(arch=...
             overwrite:bool=False, # start again, deleting what an earlier comparison wrote into `config.out` (nothing else)
            ) -> dict:
     "Train and evaluate several models with one recipe, split, seed and budget; write `results.json` and `results.csv`."
+    if launched_by_torchrun(): raise RuntimeError('compare runs in one process, not under torchrun: run it without torchrun, '
+                                                  'or train the models one by one with `torchrun ... -m facenb.cli train --arch NAME`')
     variants, out = model_variants(models), Path(config.out)
     for label, v in variants.items(): validate_config(_run_config(config, v, config.epochs, out/label))  # before anything is touched
     if generalise: get_source(generalise, 'trainval', root=config.root)  # the second dataset is there too

@@ -25,8 +25,11 @@ from .metrics import SegmentationMeter
 # %% auto #0
 __all__ = ['RUN_FILES', 'RESUME_OPTIONS', 'TrainConfig', 'write_json', 'resolve_amp', 'epoch_seed', 'seed_everything',
            'reseed_augmentations', 'check_classes', 'make_dataloaders', 'validate_config', 'save_checkpoint',
-           'read_checkpoint', 'load_weights', 'load_checkpoint', 'format_epoch', 'write_csv', 'Learner',
-           'build_learner', 'train', 'resume', 'evaluate', 'load_history', 'plot_history']
+           'read_checkpoint', 'load_weights', 'load_checkpoint', 'launched_by_torchrun', 'is_distributed',
+           'process_rank', 'world_size', 'is_main_process', 'barrier', 'init_distributed', 'main_process_first',
+           'ShardSampler', 'is_sharded', 'shard_dataloaders', 'meter_state', 'set_meter_state', 'all_reduce_meter',
+           'process_seed', 'wrap_ddp', 'broadcast_buffers', 'format_epoch', 'write_csv', 'Learner', 'build_learner',
+           'train', 'resume', 'evaluate', 'load_history', 'plot_history']
 
 # %% ../nbs/04_training.ipynb #bdc51c36
 @dataclass
@@ -56,6 +59,7 @@ class TrainConfig:
     device:str|None=None # 'cuda', 'mps', 'cpu' or None for `default_device()`
     amp:str='auto' # mixed precision: 'auto' (CUDA only), 'off', 'fp16', 'bf16'
     channels_last:bool=True # channels-last memory format (faster on CPU and on tensor cores)
+    sync_bn:bool=False # under torchrun: BatchNorm statistics over all processes (SyncBatchNorm, GPUs only); False: per process
     threads:int|None=None # torch CPU threads (None: leave torch's default)
     out:str='runs/exp' # folder for checkpoints, history and config
     n_samples:int|None=None # use only this many images of the dataset (tiny runs)
@@ -205,6 +209,7 @@ def validate_config(config:TrainConfig, # the run's options
     except ValueError as e:
         if str(e).startswith('invalid option'): raise
         raise _option_error('amp', c.amp, str(e)) from None
+    need(not c.sync_bn or _check_device(c).type == 'cuda', 'sync_bn', 'SyncBatchNorm needs CUDA GPUs (NCCL); it does not run on CPUs')
     if not custom_loss:
         need(c.n_classes == 1 or c.loss.startswith('ce'), 'loss', f"n_classes={c.n_classes} needs a multi-class loss: 'ce' or 'ce_dice'")
         try: get_loss(c.loss, **c.loss_kw)
@@ -299,6 +304,149 @@ def load_checkpoint(path, # a checkpoint file (best.pt, last.pt) or a run folder
     model.eval()
     return model.to(device or 'cpu'), ckpt
 
+# %% ../nbs/04_training.ipynb #0f0de707
+import atexit, builtins, sys
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DistributedSampler, Sampler
+
+def launched_by_torchrun() -> bool:
+    "True in a process started by `torchrun` (it sets `LOCAL_RANK`, `RANK` and `WORLD_SIZE`)."
+    return all(k in os.environ for k in ('LOCAL_RANK', 'RANK', 'WORLD_SIZE'))
+
+def is_distributed() -> bool:
+    "True once this process has joined a process group (`init_distributed`)."
+    return dist.is_available() and dist.is_initialized()
+
+def process_rank() -> int:
+    "This process's rank, 0 to `world_size() - 1` (0 without a process group)."
+    return dist.get_rank() if is_distributed() else 0
+
+def world_size() -> int:
+    "How many processes train together (1 without a process group)."
+    return dist.get_world_size() if is_distributed() else 1
+
+def is_main_process() -> bool:
+    "True on the process that writes files and prints: rank 0, or the only one."
+    return process_rank() == 0
+
+def barrier():
+    "Wait until every process gets here (nothing to wait for with one process)."
+    if is_distributed(): dist.barrier()
+
+_print = builtins.print
+def _errors_only_print(*args, file=None, **kwargs):
+    "`print` on the processes other than rank 0: messages to stderr pass, the rest (log lines, progress bars) is dropped."
+    if file is not None and file is not sys.stdout: _print(*args, file=file, **kwargs)
+
+def init_distributed(device:str|torch.device|None=None, # the run's device (None: `default_device()`)
+                    ) -> bool:
+    "Join the process group `torchrun` describes: NCCL on CUDA (the GPU of `LOCAL_RANK`), gloo on CPU; False without torchrun."
+    if not launched_by_torchrun(): return False
+    if is_distributed(): return True
+    device = torch.device(device) if device else default_device()
+    if device.type == 'cuda':
+        if device.index is not None:
+            raise ValueError(f"under torchrun each process uses the GPU of its LOCAL_RANK: set device 'cuda' (or none), not {str(device)!r}")
+        torch.cuda.set_device(int(os.environ['LOCAL_RANK']))
+        backend = 'nccl'
+    elif device.type == 'cpu': backend = 'gloo'
+    else: raise ValueError(f"torchrun training runs on CUDA GPUs (NCCL) or on CPUs (gloo), not on {device.type!r}: set device 'cpu' or 'cuda'")
+    dist.init_process_group(backend)
+    atexit.register(lambda: dist.destroy_process_group() if is_distributed() else None)
+    if not is_main_process(): builtins.print = _errors_only_print
+    return True
+
+@contextlib.contextmanager
+def main_process_first():
+    "Run the body on rank 0 first, then on the other processes: the image cache and the split file are written once."
+    if not is_main_process(): barrier()
+    yield
+    if is_main_process(): barrier()
+
+# %% ../nbs/04_training.ipynb #9312b1c1
+class ShardSampler(Sampler):
+    "Indices `rank, rank+world, ...` in order: each item on exactly one process, none repeated (for validation)."
+    def __init__(self, n:int, # the dataset's length
+                 rank:int|None=None, # this process (default: `process_rank()`)
+                 world:int|None=None, # the number of processes (default: `world_size()`)
+                ):
+        self.n, self.rank = n, process_rank() if rank is None else rank
+        self.world = world_size() if world is None else world
+    def __iter__(self): return iter(range(self.rank, self.n, self.world))
+    def __len__(self): return len(range(self.rank, self.n, self.world))
+
+def is_sharded(dl:DataLoader) -> bool:
+    "True if `dl` holds only this process's share of the data (its sums are then added up over the processes)."
+    return isinstance(getattr(dl, 'sampler', None), (DistributedSampler, ShardSampler))
+
+def shard_dataloaders(train_dl:DataLoader, # the training loader of `make_dataloaders`
+                      valid_dl:DataLoader, # its validation loader
+                      seed:int, # the run's seed: the order of epoch e is drawn from (seed, e)
+                      rank:int|None=None, # this process (default: `process_rank()`)
+                      world:int|None=None, # the number of processes (default: `world_size()`)
+                     ) -> tuple:
+    "The loaders of one process: a `DistributedSampler` share of the training set, a `ShardSampler` share of the validation set."
+    rank, world = process_rank() if rank is None else rank, world_size() if world is None else world
+    tds, vds, bs = train_dl.dataset, valid_dl.dataset, train_dl.batch_size
+    kw = dict(num_workers=train_dl.num_workers, worker_init_fn=train_dl.worker_init_fn, pin_memory=train_dl.pin_memory)
+    ts = DistributedSampler(tds, num_replicas=world, rank=rank, shuffle=True, seed=seed)
+    tdl = DataLoader(tds, batch_size=bs, sampler=ts, drop_last=len(ts) > bs, generator=train_dl.generator, **kw)
+    vdl = DataLoader(vds, batch_size=valid_dl.batch_size, sampler=ShardSampler(len(vds), rank, world), **kw)
+    return tdl, vdl
+
+# %% ../nbs/04_training.ipynb #315a8640
+def meter_state(meter:SegmentationMeter, # a meter after some `update`s
+                loss_sum:float=0., # the summed loss that goes with it (loss x images)
+                n:int=0, # the number of images in `loss_sum`
+               ) -> torch.Tensor:
+    "All that a `SegmentationMeter` (and a loss sum) has accumulated, as one float64 vector: the states of two shards add up."
+    sums = [meter.sums[k] for k in sorted(meter.sums)]
+    return torch.cat([torch.tensor([meter.n_images, loss_sum, n, *sums], dtype=torch.float64), meter.counts.double().flatten()])
+
+def set_meter_state(meter:SegmentationMeter, # the meter to overwrite
+                    state:torch.Tensor, # a `meter_state`, or the sum of several
+                   ) -> tuple:
+    "Load `state` into `meter`; returns its `(loss_sum, n)`."
+    state, keys = state.detach().double().cpu(), sorted(meter.sums)
+    meter.n_images = int(round(state[0].item()))
+    meter.sums = {k: state[3 + i].item() for i, k in enumerate(keys)}
+    meter.counts = state[3 + len(keys):].reshape(meter.counts.shape).clone()
+    return state[1].item(), int(round(state[2].item()))
+
+def all_reduce_meter(meter:SegmentationMeter, # this process's meter, updated in place
+                     loss_sum:float, # this process's summed loss
+                     n:int, # its number of images
+                     device:torch.device|str='cpu', # where the processes exchange the sums (the GPU with NCCL)
+                    ) -> tuple:
+    "Add up the meters and loss sums of all processes: each then holds the whole split's; returns `(loss_sum, n)`."
+    if not is_distributed(): return loss_sum, n
+    state = meter_state(meter, loss_sum, n).to(device)
+    dist.all_reduce(state)
+    return set_meter_state(meter, state)
+
+# %% ../nbs/04_training.ipynb #b5729b5c
+def process_seed(seed:int) -> int:
+    "`seed` itself on rank 0 (so one process is the single-process run), a seed mixed from `(seed, rank)` on the others."
+    r = process_rank()
+    return seed if r == 0 else int(np.random.SeedSequence([seed, r]).generate_state(1)[0] >> 1)
+
+def wrap_ddp(model:nn.Module, # the model, already on its device
+             sync_bn:bool=False, # BatchNorm statistics over all processes (`SyncBatchNorm`, CUDA only)
+            ) -> nn.Module:
+    "The model the training step calls: `model` itself in one process, its `DistributedDataParallel` wrapper in a process group."
+    if not is_distributed(): return model
+    dev = next(model.parameters()).device
+    if sync_bn:
+        if dev.type != 'cuda': raise ValueError('sync_bn=True needs CUDA GPUs (NCCL): SyncBatchNorm does not run on CPUs')
+        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)  # swaps the BatchNorm layers in place: same parameters
+    return DistributedDataParallel(model, device_ids=[dev.index] if dev.type == 'cuda' else None)
+
+def broadcast_buffers(model:nn.Module):
+    "Copy rank 0's buffers (BatchNorm running statistics) to every process, so that all of them validate the same model."
+    if is_distributed():
+        for b in model.buffers(): dist.broadcast(b, 0)
+
 # %% ../nbs/04_training.ipynb #f9d9e5f1
 def _progress(it, total=None, parent=None, show=True):
     "`progress_bar` when `show`, else `it` untouched."
@@ -341,6 +489,7 @@ class Learner:
         if c.threads: torch.set_num_threads(c.threads)
         self.memory_format = torch.channels_last if c.channels_last else torch.contiguous_format
         self.model = model.to(self.device, memory_format=self.memory_format)
+        self.train_model = wrap_ddp(self.model, c.sync_bn) if is_sharded(train_dl) else self.model  # DDP under torchrun
         self.train_dl, self.valid_dl = train_dl, valid_dl
         self.loss_func = loss_func if loss_func is not None else get_loss(c.loss, **c.loss_kw)
         self.opt = torch.optim.Adam(self.model.parameters(), lr=c.lr, weight_decay=c.weight_decay)
@@ -373,7 +522,7 @@ def _autocast(self:Learner):
 @patch
 def _train_epoch(self:Learner, mb=None, show=True) -> dict:
     "Train for one epoch; returns the loss, the metrics and the timings."
-    self.model.train()
+    self.train_model.train()
     meter, tot_loss, n = SegmentationMeter(self.config.n_classes, self.config.threshold), 0., 0
     data_time = step_time = 0.
     it, t_epoch = iter(self.train_dl), perf_counter()
@@ -383,7 +532,7 @@ def _train_epoch(self:Learner, mb=None, show=True) -> dict:
         except StopIteration: break
         t1 = perf_counter(); data_time += t1 - t0
         x, y = self._to(x, y)
-        with self._autocast(): logits = self.model(x)
+        with self._autocast(): logits = self.train_model(x)
         loss = self.loss_func(logits.float(), y)
         lv = loss.item()
         if not math.isfinite(lv):
@@ -396,6 +545,8 @@ def _train_epoch(self:Learner, mb=None, show=True) -> dict:
         tot_loss += lv * len(x); n += len(x)
         step_time += perf_counter() - t1
     train_time = perf_counter() - t_epoch
+    if is_sharded(self.train_dl):  # several processes: add up their sums; all validate with rank 0's BatchNorm statistics
+        tot_loss, n = all_reduce_meter(meter, tot_loss, n, self.device); broadcast_buffers(self.model)
     m = meter.compute()
     return dict(train_loss=tot_loss / max(n, 1), train_dice=m['dice'], train_jaccard=m['jaccard'],
                 train_dice_micro=m['dice_micro'], train_jaccard_micro=m['jaccard_micro'],
@@ -420,6 +571,7 @@ def validate(self:Learner, dl:DataLoader|None=None, # batches to evaluate (defau
         logits = logits.float()
         tot_loss += self.loss_func(logits, y).item() * len(x); n += len(x)
         meter.update(logits, y)
+    if is_sharded(dl): tot_loss, n = all_reduce_meter(meter, tot_loss, n, self.device)  # the whole split, not one shard
     return dict(loss=tot_loss / max(n, 1), n_images=n, **meter.compute())
 
 # %% ../nbs/04_training.ipynb #99fa6059
@@ -460,10 +612,11 @@ def save(self:Learner, name:str='last.pt', interrupted:bool=False) -> Path:
 @patch
 def _start_epoch(self:Learner):
     "Reseed every source of randomness from `(seed, epoch)`."
-    s = epoch_seed(self.config.seed, self.epoch)
+    s = process_seed(epoch_seed(self.config.seed, self.epoch))  # under torchrun: one seed per process
     seed_everything(s)
     if getattr(self.train_dl, 'generator', None) is not None: self.train_dl.generator.manual_seed(s)
     reseed_augmentations(self.train_dl.dataset, s)
+    if hasattr(self.train_dl.sampler, 'set_epoch'): self.train_dl.sampler.set_epoch(self.epoch)  # DistributedSampler
 
 @patch
 def _end_epoch(self:Learner, row:dict, mb=None, show=True) -> bool:
@@ -476,10 +629,11 @@ def _end_epoch(self:Learner, row:dict, mb=None, show=True) -> bool:
     row['best'] = improved
     self.history.append(row)
     if c.patience is not None and self.bad_epochs >= c.patience and self.epoch < c.epochs: self.stopped_early = True
-    if self.out is not None:  # checkpoints first: the history never claims an epoch that last.pt does not hold
-        last = self.save('last.pt')
+    if self.out is not None and is_main_process():  # checkpoints first: the history never claims an epoch that last.pt does not hold
+        last = self.save('last.pt')  # (under torchrun rank 0 writes, the others wait at the barrier)
         if improved: atomic_write(self.out/'best.pt', lambda p: shutil.copyfile(last, p))
         _write_history(self.out, self.history)
+    barrier()
     line = format_epoch(row) + f', epoch: {self.epoch}/{c.epochs}' + (' *' if improved else '')
     if show and mb is not None: mb.write(line)
     else: print(line)
@@ -498,7 +652,7 @@ def fit(self:Learner, epochs:int|None=None, # train until this many epochs are c
                                                     f'set config.epochs instead of fit(epochs=...)')
         self.config = replace(self.config, epochs=epochs)
     epochs = self.config.epochs
-    if self.out is not None:
+    if self.out is not None and is_main_process():
         self.out.mkdir(parents=True, exist_ok=True)
         stale = remove_partial_writes(self.out)  # what a kill -9 in the middle of a write left behind
         if stale: print(f"removed {len(stale)} partly written file(s) of an earlier, killed run: {', '.join(stale)}")
@@ -522,7 +676,7 @@ def fit(self:Learner, epochs:int|None=None, # train until this many epochs are c
     except KeyboardInterrupt:
         self.interrupted = True
         if self.out is None: print('interrupted (no run folder: nothing saved)')
-        else:
+        elif is_main_process():
             ck = read_checkpoint(self.out/'last.pt'); ck['interrupted'] = True; ck.pop('path', None)
             save_checkpoint(self.out/'last.pt', ck)
             print(f"{chr(10) if progress else ''}interrupted: {self.out/'last.pt'} holds the state after epoch {ck['epoch']} (the epoch in progress is "
@@ -541,9 +695,11 @@ def build_learner(config:TrainConfig, # the run's options
     "Seed, then build the data, the model and the `Learner` of a run."
     validate_config(config, check_data=False, custom_loss=loss_func is not None)
     if config.threads: torch.set_num_threads(config.threads)
+    init_distributed(config.device)  # under torchrun: join the process group (nothing otherwise)
     seed_everything(config.seed)
     device = torch.device(config.device) if config.device else default_device()
-    train_dl, valid_dl = make_dataloaders(config, device, progress=progress)
+    with main_process_first(): train_dl, valid_dl = make_dataloaders(config, device, progress=progress)
+    if is_distributed(): train_dl, valid_dl = shard_dataloaders(train_dl, valid_dl, config.seed)
     seed_everything(config.seed)
     model = get_model(config.arch, n_classes=config.n_classes, pretrained=config.pretrained, **config.model_kw)
     return Learner(model, train_dl, valid_dl, config, loss_func=loss_func)
@@ -558,6 +714,7 @@ def train(config:TrainConfig|dict|str|Path, # a TrainConfig, a dict of its optio
     if isinstance(config, (str, Path)): config = TrainConfig.load(config)
     elif isinstance(config, dict): config = TrainConfig.from_dict(config)
     out = Path(config.out) if config.out else None
+    init_distributed(config.device)
     if resume:
         if out is None: raise ValueError('resume=True needs config.out: the run folder to continue')
         if overwrite: raise ValueError('resume=True continues the run in config.out, overwrite=True replaces it: choose one')
@@ -568,7 +725,8 @@ def train(config:TrainConfig|dict|str|Path, # a TrainConfig, a dict of its optio
         raise FileExistsError(f'{out} already holds a run ({", ".join(old)}): pass resume=True to continue it '
                               f'(facenb train --resume), overwrite=True to start again, or choose another out')
     learn = build_learner(config, loss_func=loss_func, progress=progress)  # reads the data: the old run is still whole
-    for f in old: (out/f).unlink()  # overwrite=True, and everything checked: now the new run replaces the old one
+    if is_main_process():  # overwrite=True, and everything checked: now the new run replaces the old one
+        for f in old: (out/f).unlink()
     learn.fit(progress=progress)
     return learn
 
