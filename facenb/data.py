@@ -4,12 +4,13 @@
 
 # %% auto #0
 __all__ = ['DATASETS', 'SOURCE_NAMES', 'FASSEG_CLASSES', 'FASSEG_PALETTE', 'BINARY_CLASSES', 'IMAGE_EXTS', 'MASK_EXTS', 'SPLITS',
-           'cache_root', 'data_root', 'to_uint8', 'read_image', 'read_portrait_mask', 'read_binary_mask',
+           'cache_root', 'data_root', 'record_path', 'to_uint8', 'read_image', 'read_portrait_mask', 'read_binary_mask',
            'labels_from_colors', 'read_fasseg_labels', 'fit_mask_to_image', 'split_indices', 'atomic_write',
            'atomic_write_text', 'remove_partial_writes', 'holdout_split', 'pair_by_stem', 'SegmentationSource',
            'ArraySource', 'portrait_pairs', 'get_source', 'sample_source', 'holdout_sources', 'synthetic_people',
            'summarize', 'class_colors', 'overlay', 'show_pairs', 'browse', 'eval_transform', 'augment_transform',
-           'fit_box', 'SegmentationDataset', 'seed_worker', 'show_batch', 'dataloaders', 'validate_layout', 'download']
+           'fit_box', 'SegmentationDataset', 'seed_worker', 'show_batch', 'dataloaders', 'validate_layout', 'download',
+           'downloads_enabled', 'archive_url', 'ensure_dataset', 'prepare_runtime']
 
 # %% ../nbs/00_data.ipynb #0a6df742
 import functools, hashlib, json, os, re, shutil, tempfile, urllib.request, zipfile
@@ -70,6 +71,16 @@ def data_root(name:str=None, # a dataset key ('portraits', 'human-segmentation',
             root = found.resolve()
     else: root = cache_root()/'data'
     return root if name is None else root/DATASETS[_canonical(name)]['folder']
+
+def record_path(name:str, # a committed run record: 'cpu-recipe', 'compare-cpu', 'decoder-check-smp-widths'
+               ) -> Path:
+    "The folder of a run record (config, history, results; never weights), shipped inside the package: any runtime has it."
+    import importlib.resources
+    path = Path(str(importlib.resources.files('facenb')))/'records'/name
+    if not path.is_dir():
+        have = sorted(p.name for p in path.parent.iterdir()) if path.parent.is_dir() else []
+        raise FileNotFoundError(f"no run record {name!r} in facenb (records: {', '.join(have) or 'none'})")
+    return path
 
 # %% ../nbs/00_data.ipynb #30727483
 def _open_image(path, fit_hw=None):
@@ -411,9 +422,7 @@ def _full_source(name, split, root):
         key = f'folder-{name.name}-{hashlib.md5(str(name.resolve()).encode()).hexdigest()[:8]}'
         return SegmentationSource(key, split, name, pair_by_stem(name/'images', name/'masks'))
     folder = (Path(root) if root is not None else data_root())/DATASETS[name]['folder']
-    if not folder.is_dir():
-        raise FileNotFoundError(f"dataset {name!r} not found: no folder '{folder}'. Set FACENB_DATA to the folder "
-                                f"holding it, or run facenb.data.download({name!r})")
+    if not folder.is_dir(): folder = ensure_dataset(name, root)  # downloaded on first use (see Download, below)
     if name == 'portraits':
         pairs, skipped = portrait_pairs(folder, split)
         return SegmentationSource(name, split, folder, pairs, read_portrait_mask, skipped=skipped)
@@ -871,7 +880,7 @@ def validate_layout(name:str, # dataset key
 
 def download(name:str, # 'portraits', 'human-segmentation' or 'fasseg'
              dest=None, # the data folder to put it in; default `data_root()`
-             url:str=None, # another archive URL (a mirror); default: the pinned GitHub archive
+             url:str=None, # another archive URL; default `archive_url(name)`: the pinned GitHub archive, or the mirror
              expected:dict=None, # split -> pair count the result must have; default `DATASETS[name]['expected']`
              force:bool=False, # download again even if a valid copy is there
              progress:bool=True, # show a progress bar
@@ -888,9 +897,10 @@ def download(name:str, # 'portraits', 'human-segmentation' or 'fasseg'
             return target
         except (OSError, ValueError): pass  # incomplete or damaged: fetch it again
     dest.mkdir(parents=True, exist_ok=True)
+    for old in dest.glob(f'.{spec["folder"]}-download-*'): shutil.rmtree(old, ignore_errors=True)  # a killed download's
     work = Path(tempfile.mkdtemp(dir=dest, prefix=f'.{spec["folder"]}-download-'))
     try:
-        archive = _fetch(url or spec['url'], work/f'{name}.zip', progress)
+        archive = _fetch(url or archive_url(name), work/f'{name}.zip', progress)
         _extract(archive, spec, work/'root'/spec['folder'])
         archive.unlink()
         validate_layout(name, work/'root', expected)
@@ -899,3 +909,52 @@ def download(name:str, # 'portraits', 'human-segmentation' or 'fasseg'
         os.replace(work/'root'/spec['folder'], target)
     finally: shutil.rmtree(work, ignore_errors=True)
     return target
+
+# %% ../nbs/00_data.ipynb #72b06b68
+def downloads_enabled() -> bool:
+    "False when the environment says `FACENB_DOWNLOAD=0` (or `false`, `no`, `off`): then nothing is downloaded."
+    return os.environ.get('FACENB_DOWNLOAD', '1').strip().lower() not in ('0', 'false', 'no', 'off')
+
+def archive_url(name:str, # a published dataset
+               ) -> str:
+    "Where a dataset's archive is fetched from: `$FACENB_MIRROR/<name>.zip` when a mirror is set (a URL or a folder), else its pinned public archive."
+    name = _canonical(name)
+    mirror = os.environ.get('FACENB_MIRROR', '').strip()
+    if not mirror: return DATASETS[name]['url']
+    if '://' not in mirror: mirror = Path(mirror).expanduser().resolve().as_uri()  # a folder
+    return f"{mirror.rstrip('/')}/{name}.zip"
+
+def ensure_dataset(name:str, # a published dataset: 'portraits', 'human-segmentation' or 'fasseg'
+                   root=None, # the data folder; default `data_root()`
+                   progress:bool=True, # progress bar while downloading
+                  ) -> Path:
+    "The folder of a published dataset, downloaded into the data folder on first use (unless `FACENB_DOWNLOAD=0`)."
+    name = _canonical(name)
+    if name == 'synthetic': raise ValueError("'synthetic' is drawn by `synthetic_people`: it has no folder")
+    root = Path(root) if root is not None else data_root()
+    folder = root/DATASETS[name]['folder']
+    if folder.is_dir(): return folder
+    if not downloads_enabled():
+        raise FileNotFoundError(f"dataset {name!r} is not in {root} and downloads are off (FACENB_DOWNLOAD=0): "
+                                f"run `facenb download {name}`, or set FACENB_DATA to the folder that holds it")
+    url = archive_url(name)
+    print(f'{name}: not in {root} yet; downloading it from {url}')
+    try: download(name, root, url=url, progress=progress)
+    except OSError as e:  # no network, a proxy, a server error (urllib's errors are OSErrors)
+        why = getattr(e, 'reason', None) or e
+        raise ConnectionError(f"could not download {name!r} from {url} ({why}): run `facenb download {name}` once the "
+                              f"network is there, or set FACENB_MIRROR to a server or folder holding {name}.zip, or "
+                              f"FACENB_DATA to a folder that holds the data") from None
+    print(f'{name}: downloaded {url} into {folder}')
+    return folder
+
+def prepare_runtime(datasets=(), # the published datasets a chapter reads
+                   ) -> dict:
+    "Set a runtime up for a chapter: each dataset found or downloaded (`ensure_dataset`); say where the data is and what computes."
+    import facenb
+    folders = {name: ensure_dataset(name) for name in datasets}
+    gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else None
+    device = f'cuda ({gpu})' if gpu else f'cpu ({torch.get_num_threads()} threads; a GPU makes the slow cells fast)'
+    print(f'facenb {facenb.__version__}, torch {torch.__version__}; device: {device}')
+    print(f"data folder: {data_root()}" + (f" ({', '.join(folders)} ready)" if folders else ''))
+    return dict(folders=folders, device='cuda' if gpu else 'cpu', data_root=data_root())

@@ -21,3 +21,13 @@ def run_facenb(tmp_path):
         return subprocess.run([str(exe), *map(str, args)], cwd=tmp_path, env=full_env,
                               capture_output=True, text=True, timeout=timeout)
     return run
+
+@pytest.fixture(scope='session')
+def mirror(tmp_path_factory):
+    "A loopback HTTP server with the archives of the shared datasets, as their public sources publish them."
+    from facenb.data import data_root
+    from mirror import LAYOUTS, build_archive, serve
+    if not os.environ.get('FACENB_DATA'): pytest.skip('needs the shared datasets (FACENB_DATA) to build the archives from')
+    folder = tmp_path_factory.mktemp('mirror')
+    for name in LAYOUTS: build_archive(name, data_root(), folder)
+    with serve(folder) as url: yield url

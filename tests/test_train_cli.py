@@ -52,7 +52,7 @@ def test_resnet34_on_a_few_real_portraits(run_facenb, tmp_path):
     assert len(h) == 1 and h[0]['n_train'] == 8 and 0 <= h[0]['val_jaccard'] <= 1
 
 @pytest.mark.parametrize('args, message', [
-    (['train', '--arch', 'unet99', '--data', 'synthetic'], "unknown model 'unet99'"),
+    (['train', '--arch', 'unet99', '--data', 'synthetic'], "arch='unet99' (--arch): unknown model"),
     (['train', '--data', 'no-such-data'], "unknown dataset 'no-such-data'"),
     (['train', '--loss', 'l2', '--data', 'synthetic'], "'l2'"),
     (['evaluate', '--checkpoint', 'missing/best.pt'], 'not found'),

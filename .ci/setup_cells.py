@@ -1,0 +1,65 @@
+"""The first code cell of every chapter, written from settings.ini: it sets a fresh runtime (Colab, or any Python)
+up for the chapter. `python .ci/setup_cells.py` writes the cells; `--check` exits 1 when one is out of date.
+
+The repository to install from and its branch come from settings.ini (`git_url`, `branch`): one place to change.
+"""
+import json, sys
+from configparser import ConfigParser
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS = {  # notebook: the published datasets it reads (in any cell, slow ones included)
+    '00_data': ['portraits', 'human-segmentation', 'fasseg'],
+    '01_unet': [], '02_encoders': [], '03_metrics': ['portraits'], '03a_losses': ['portraits'],
+    '04_training': ['portraits'], '05_compare': ['portraits', 'human-segmentation'],
+    '06_inference': ['portraits', 'human-segmentation'], '90_cli': [],
+}
+MARK = '# Set this runtime up for the chapter'
+
+TEMPLATE = '''{mark}: install facenb if it is missing, fetch the datasets it reads (on first use:
+# a minute or two), and say which device computes. On Colab this is all the set-up there is.
+import importlib.util, subprocess, sys
+if importlib.util.find_spec('facenb') is None:  # a fresh runtime: install facenb (and what the chapters use) from its repository
+    from importlib.metadata import version, PackageNotFoundError
+    def installed(dist):
+        try: return version(dist)
+        except PackageNotFoundError: return None
+    loaded = {{m: installed(d) for m, d in (('numpy', 'numpy'), ('PIL', 'pillow'), ('matplotlib', 'matplotlib'), ('torch', 'torch')) if m in sys.modules}}
+    print('installing facenb from {git_url} ...')
+    subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', 'facenb[course] @ git+{git_url}@{branch}'], check=True)
+    importlib.invalidate_caches()
+    upgraded = [m for m, v in loaded.items() if installed(dict(PIL='pillow').get(m, m)) != v]
+    if upgraded: raise SystemExit(f'facenb is installed, and it upgraded {{upgraded}}, which this runtime had already loaded: '
+                                  'restart the runtime (Colab: Runtime > Restart session), then run this cell again')
+from facenb.data import prepare_runtime
+prepare_runtime({datasets});'''
+
+def setup_source(datasets:list) -> str:
+    cfg = ConfigParser(delimiters=['=']); cfg.read(ROOT/'settings.ini', encoding='utf-8'); d = cfg['DEFAULT']
+    return TEMPLATE.format(mark=MARK, git_url=d['git_url'], branch=d['branch'], datasets=repr(datasets))
+
+def first_code_cell(nb:dict) -> int:
+    "The index of the setup cell (the old hidden Colab cell, or the cell this script wrote)."
+    for i, c in enumerate(nb['cells']):
+        s = ''.join(c['source'])
+        if c['cell_type'] == 'code' and (s.startswith(MARK) or "'google.colab' in sys.modules" in s): return i
+    raise ValueError('no setup cell')
+
+def main(check:bool) -> int:
+    stale = []
+    for name, datasets in CHAPTERS.items():
+        path = ROOT/'nbs'/f'{name}.ipynb'
+        nb = json.loads(path.read_text(encoding='utf-8'))
+        i, want = first_code_cell(nb), setup_source(datasets)
+        if ''.join(nb['cells'][i]['source']) == want: continue
+        stale.append(name)
+        if not check:
+            nb['cells'][i].update(source=want.splitlines(keepends=True), outputs=[], execution_count=None)
+            path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n', encoding='utf-8')
+    if stale and check:
+        print(f"setup cells out of date with settings.ini in {', '.join(stale)}: run `python .ci/setup_cells.py` and commit", file=sys.stderr)
+        return 1
+    print(('rewrote ' if stale else 'up to date: ') + ', '.join(stale or CHAPTERS))
+    return 0
+
+if __name__ == '__main__': sys.exit(main('--check' in sys.argv))
