@@ -16,21 +16,10 @@ CHAPTERS = {  # notebook: the published datasets it reads (in any cell, slow one
 }
 MARK = '# Set this runtime up for the chapter'
 
-TEMPLATE = '''{mark}: install facenb if it is missing, fetch the datasets it reads (on first use:
-# a minute or two), and say which device computes. On Colab this is all the set-up there is.
+TEMPLATE = '''{mark}: install facenb if it is missing (Colab), download the data it reads, show the device.
 import importlib.util, subprocess, sys
-if importlib.util.find_spec('facenb') is None:  # a fresh runtime: install facenb (and what the chapters use) from its repository
-    from importlib.metadata import version, PackageNotFoundError
-    def installed(dist):
-        try: return version(dist)
-        except PackageNotFoundError: return None
-    loaded = {{m: installed(d) for m, d in (('numpy', 'numpy'), ('PIL', 'pillow'), ('matplotlib', 'matplotlib'), ('torch', 'torch')) if m in sys.modules}}
-    print('installing facenb from {git_url} ...')
+if importlib.util.find_spec('facenb') is None:
     subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', 'facenb[course] @ git+{git_url}@{branch}'], check=True)
-    importlib.invalidate_caches()
-    upgraded = [m for m, v in loaded.items() if installed(dict(PIL='pillow').get(m, m)) != v]
-    if upgraded: raise SystemExit(f'facenb is installed, and it upgraded {{upgraded}}, which this runtime had already loaded: '
-                                  'restart the runtime (Colab: Runtime > Restart session), then run this cell again')
 from facenb.data import prepare_runtime
 prepare_runtime({datasets});'''
 

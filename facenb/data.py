@@ -13,7 +13,7 @@ __all__ = ['DATASETS', 'SOURCE_NAMES', 'FASSEG_CLASSES', 'FASSEG_PALETTE', 'BINA
            'downloads_enabled', 'archive_url', 'ensure_dataset', 'prepare_runtime']
 
 # %% ../nbs/00_data.ipynb #0a6df742
-import functools, hashlib, json, os, re, shutil, tempfile, urllib.request, zipfile
+import functools, hashlib, json, os, re, shutil, sys, tempfile, urllib.request, zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -948,10 +948,24 @@ def ensure_dataset(name:str, # a published dataset: 'portraits', 'human-segmenta
     print(f'{name}: downloaded {url} into {folder}')
     return folder
 
+def _stale_modules() -> list:
+    "Modules this process loaded before `pip` replaced them with another version (Colab, after installing facenb)."
+    from importlib.metadata import version, PackageNotFoundError
+    stale = []
+    for mod, dist in (('numpy', 'numpy'), ('PIL', 'pillow'), ('matplotlib', 'matplotlib'), ('scipy', 'scipy'), ('torch', 'torch')):
+        loaded = getattr(sys.modules.get(mod), '__version__', None)
+        try: on_disk = version(dist)
+        except PackageNotFoundError: continue
+        if loaded and on_disk.split('+')[0] != loaded.split('+')[0]: stale.append(f'{dist} {loaded} -> {on_disk}')
+    return stale
+
 def prepare_runtime(datasets=(), # the published datasets a chapter reads
                    ) -> dict:
     "Set a runtime up for a chapter: each dataset found or downloaded (`ensure_dataset`); say where the data is and what computes."
     import facenb
+    stale = _stale_modules()
+    if stale: raise RuntimeError(f"installing facenb upgraded {', '.join(stale)}, which this runtime had already loaded: "
+                                 "restart the runtime (Colab: Runtime > Restart session) and run this cell again")
     folders = {name: ensure_dataset(name) for name in datasets}
     gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else None
     device = f'cuda ({gpu})' if gpu else f'cpu ({torch.get_num_threads()} threads; a GPU makes the slow cells fast)'
