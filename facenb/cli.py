@@ -14,6 +14,7 @@ from fastcore.docments import docments
 from . import data
 from .train import TrainConfig, train, resume, evaluate
 from .inference import predict_folder, MODES
+from .multiclass import per_class_table
 from .compare import compare, CPU_RECIPE, COMPARE_MODELS, results_markdown
 
 # %% ../nbs/90_cli.ipynb #5b56c80b
@@ -95,6 +96,7 @@ def cmd_evaluate(args):
     data.atomic_write_text(out, json.dumps(res, indent=2))
     keys = ['dice', 'jaccard', 'dice_micro', 'jaccard_micro', 'loss']
     print(f"{res['data']}/{res['split']} ({res['n_images']} images): " + ', '.join(f'{k}: {res[k]:.3f}' for k in keys))
+    if 'per_class' in res: print(per_class_table(res))
     print(f'saved {out}')
 
 # %% ../nbs/90_cli.ipynb #e2046b29
@@ -140,7 +142,7 @@ def build_parser()->argparse.ArgumentParser:
     t.add_argument('--no-progress', action='store_true', help='no progress bars (one line per epoch only)')
     add_config_options(t)
     t.set_defaults(func=cmd_train)
-    e = sub.add_parser('evaluate', help='Dice and Jaccard (per-image mean and micro) of a checkpoint on a dataset')
+    e = sub.add_parser('evaluate', help='Dice and Jaccard (per-image mean and micro) of a checkpoint on a dataset; per class for multi-class models')
     e.add_argument('--checkpoint', required=True, type=Path, help='best.pt / last.pt, or a run folder')
     e.add_argument('--data', default=None, help="dataset name or folder (default: the run's own data)")
     e.add_argument('--split', default='valid', choices=data.SPLITS, help="'valid' / 'train': the run's hold-out; 'trainval'; 'test'")
@@ -155,7 +157,8 @@ def build_parser()->argparse.ArgumentParser:
     pr.add_argument('inputs', nargs='+', type=Path, metavar='INPUT', help='image files or folders of images')
     pr.add_argument('--checkpoint', required=True, type=Path, help='best.pt / last.pt, or a run folder')
     pr.add_argument('--out', required=True, type=Path, help='folder for the results')
-    pr.add_argument('--mode', default='mask', choices=MODES, help='what to write for each photo')
+    pr.add_argument('--mode', default='mask', choices=MODES, help='what to write for each photo (multi-class models: mask = palette PNG '
+                    'of class indices, overlay = colours with a legend)')
     pr.add_argument('--bg', type=Path, default=None, help='background image for --mode replace')
     pr.add_argument('--size', type=parse_size, default=None, help="HEIGHTxWIDTH to predict at (default: the training size)")
     pr.add_argument('--tta', action='store_true', help='average with the horizontally flipped prediction')
@@ -175,11 +178,11 @@ def build_parser()->argparse.ArgumentParser:
     add_config_options(c, exclude=('arch',), base=CPU_RECIPE)
     c.set_defaults(func=cmd_compare)
     d = sub.add_parser('data', help='summarise a dataset: counts, image sizes, aspect ratios, mask coverage')
-    d.add_argument('name', help="dataset name (portraits, human-segmentation, fasseg, synthetic) or a folder with images/ and masks/")
+    d.add_argument('name', help="dataset name (portraits, human-segmentation, fasseg, ccp, ccp-grouped, ccp-labels, synthetic) or a folder with images/ and masks/")
     d.add_argument('--root', type=Path, default=None, help='data folder (default: $FACENB_DATA, else the per-user cache)')
     d.set_defaults(func=cmd_data)
     dl = sub.add_parser('download', help='download a dataset from its public source')
-    dl.add_argument('name', help='portraits, human-segmentation or fasseg')
+    dl.add_argument('name', help='portraits, human-segmentation, fasseg or ccp (ccp-grouped and ccp-labels read the same download)')
     dl.add_argument('--dest', type=Path, default=None, help='data folder to put it in (default: $FACENB_DATA, else the per-user cache)')
     dl.set_defaults(func=cmd_download)
     return p

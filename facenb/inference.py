@@ -16,23 +16,33 @@ from torch import nn
 from PIL import Image
 from fastprogress.fastprogress import progress_bar
 
-from .data import remove_partial_writes, read_image, eval_transform, overlay, atomic_write, IMAGE_EXTS, fit_box, to_uint8
+from .data import remove_partial_writes, read_image, eval_transform, overlay, atomic_write, IMAGE_EXTS, fit_box, to_uint8, class_colors, get_source
 from .models import default_device
 from .train import load_checkpoint
 
 # %% auto #0
-__all__ = ['MODES', 'load_model', 'as_rgb', 'predict_tensor', 'predict_batch', 'predict', 'cutout', 'blur_background',
-           'replace_background', 'predict_folder', 'export_onnx', 'export_torchscript']
+__all__ = ['MODES', 'load_model', 'as_rgb', 'predict_tensor', 'predict_batch', 'predict', 'class_palette', 'label_map_image',
+           'legend_overlay', 'cutout', 'blur_background', 'replace_background', 'predict_folder', 'export_onnx',
+           'export_torchscript']
 
 # %% ../nbs/06_inference.ipynb #0f650d7f
 def load_model(checkpoint, # a checkpoint file (best.pt, last.pt) or a run folder
                device:str|torch.device|None=None, # where to put the model (default: `default_device()`)
               ) -> nn.Module:
-    "A trained model from its checkpoint, in eval mode, with `model.train_size` (height, width) from its config."
+    "A trained model from its checkpoint, in eval mode, with `model.train_size` (height, width) and `model.classes` from it."
     model, ckpt = load_checkpoint(checkpoint, device=device or default_device())
     model.train_size = tuple(ckpt.get('config', {}).get('size', (256, 192)))
     model.checkpoint = ckpt['path']
+    model.classes = _checkpoint_classes(ckpt, dict(model.config).get('n_classes', 1) if hasattr(model, 'config') else 1)
     return model.eval()
+
+def _checkpoint_classes(ckpt, n_classes) -> list:
+    "The class names a checkpoint was trained on (older checkpoints: from its dataset, else '0', '1', ...)."
+    if ckpt.get('classes'): return list(ckpt['classes'])
+    if n_classes == 1: return ['background', 'person']
+    try: names = get_source(ckpt['config']['data'], 'trainval', root=ckpt['config'].get('root')).classes
+    except Exception: names = []
+    return list(names) if len(names) == n_classes else [str(c) for c in range(n_classes)]
 
 # %% ../nbs/06_inference.ipynb #7714bb62
 def as_rgb(image, # a path, or an array: H×W gray, H×W×1, H×W×3 RGB or H×W×4 RGBA (uint8, or float in [0,1])
@@ -88,6 +98,47 @@ def predict(model:nn.Module, # a model from `load_model` (or any `get_model` mod
            ) -> tuple:
     "Segment one photo at its own resolution: `(probabilities H×W float, or C×H×W; mask H×W uint8)`."
     return predict_batch(model, [image], size, tta, threshold)[0]
+
+# %% ../nbs/06_inference.ipynb #0a6df9e0
+def class_palette(n_classes:int, # number of classes (binary models: 2)
+                 ) -> np.ndarray:
+    "A distinct colour per class (`uint8` C×3): `facenb.data.class_colors` up to 8 classes, evenly spaced hues beyond."
+    if n_classes <= 8: return class_colors(max(n_classes, 2))[:max(n_classes, 2)]
+    import colorsys
+    hues = [colorsys.hsv_to_rgb((i*0.618034) % 1, 0.75 if i % 2 else 1.0, 1.0 if i % 3 else 0.7) for i in range(n_classes - 1)]
+    return np.vstack([[0, 0, 0], (np.array(hues)*255).round()]).astype(np.uint8)
+
+def label_map_image(mask:np.ndarray, # H×W class indices
+                    colors:np.ndarray, # C×3 uint8 colours
+                   ) -> Image.Image:
+    "A palette ('P') PIL image: pixel values are the class indices, the palette holds the class colours."
+    im = Image.fromarray(np.asarray(mask, dtype=np.uint8), mode='P')
+    im.putpalette(np.asarray(colors, np.uint8).ravel().tolist() + [0]*(768 - 3*len(colors)))
+    return im
+
+def legend_overlay(image:np.ndarray, # H×W×3 uint8 photo
+                   mask:np.ndarray, # H×W class indices
+                   classes:list, # class names, background first
+                   colors:np.ndarray=None, # C×3 colours; default `class_palette`
+                   alpha:float=0.5, # opacity of the colours
+                   all_classes:bool=False, # list every class in the legend, not only those in `mask`
+                  ) -> np.ndarray:
+    "The photo with each class tinted, and a legend of the classes (present in `mask`) to its right (`uint8`)."
+    from PIL import ImageDraw, ImageFont
+    colors = class_palette(len(classes)) if colors is None else np.asarray(colors, np.uint8)
+    ov = overlay(image, mask, alpha, colors)
+    shown = range(1, len(classes)) if all_classes else [c for c in np.unique(mask) if c > 0]
+    font = ImageFont.load_default()
+    row = 14; width = 24 + max([int(font.getlength(classes[c])) for c in shown] + [40])
+    h = max(ov.shape[0], row*len(shown) + 8)
+    canvas = Image.new('RGB', (ov.shape[1] + width, h), (255, 255, 255))
+    canvas.paste(Image.fromarray(ov), (0, 0))
+    draw = ImageDraw.Draw(canvas)
+    for k, c in enumerate(shown):
+        x, y = ov.shape[1] + 6, 4 + k*row
+        draw.rectangle([x, y + 2, x + 10, y + 12], fill=tuple(int(v) for v in colors[c]), outline=(0, 0, 0))
+        draw.text((x + 15, y), classes[c], fill=(0, 0, 0), font=font)
+    return np.asarray(canvas)
 
 # %% ../nbs/06_inference.ipynb #28ca84ac
 def _alpha(prob) -> np.ndarray:
@@ -169,16 +220,17 @@ def _check_outputs(files:list, dests:list, out:Path, overwrite:bool):
                               f"{', ...' if len(there) > 3 else ''}): choose an empty folder, or pass overwrite=True "
                               f"(--overwrite) to replace them")
 
-def _render(mode, img, prob, mask, background):
-    if mode == 'mask': return (mask*255).astype(np.uint8) if prob.ndim == 2 else mask
-    if mode == 'overlay': return overlay(img, mask)
+def _render(mode, img, prob, mask, background, classes=None):
+    if mode == 'mask': return (mask*255).astype(np.uint8) if prob.ndim == 2 else label_map_image(mask, class_palette(prob.shape[0]))
+    if mode == 'overlay': return overlay(img, mask) if prob.ndim == 2 else legend_overlay(img, mask, classes or [str(c) for c in range(prob.shape[0])])
     if mode == 'cutout': return cutout(img, prob)
     if mode == 'blur': return blur_background(img, prob)
     return replace_background(img, prob, background)
 
-def _save(path:Path, a:np.ndarray):
+def _save(path:Path, a):
     fmt = 'PNG' if path.suffix == '.png' else 'JPEG'
-    atomic_write(path, lambda tmp: Image.fromarray(a).save(tmp, format=fmt, **({'quality': 92} if fmt == 'JPEG' else {})))
+    im = a if isinstance(a, Image.Image) else Image.fromarray(a)
+    atomic_write(path, lambda tmp: im.save(tmp, format=fmt, **({'quality': 92} if fmt == 'JPEG' else {})))
 
 # %% ../nbs/06_inference.ipynb #ff132d0b
 def predict_folder(model, # a model from `load_model`, or a checkpoint file / run folder
@@ -217,7 +269,7 @@ def predict_folder(model, # a model from `load_model`, or a checkpoint file / ru
             except Exception as e: failed.append((str(f), f'{type(e).__name__}: {e}'))
         if not batch: continue
         for (f, dest, img), (prob, mask) in zip(batch, predict_batch(model, [im for *_, im in batch], size, tta, threshold)):
-            _save(dest, _render(mode, img, prob, mask, background)); written.append(str(dest))
+            _save(dest, _render(mode, img, prob, mask, background, getattr(model, 'classes', None))); written.append(str(dest))
     for name, why in failed: print(f'skipped {name}: {why}')
     res = dict(mode=mode, n_inputs=len(files), n_written=len(written), written=written, failed=failed,
                out=str(out), seconds=round(perf_counter() - t0, 3))

@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['binary_counts', 'scores_from_counts', 'dice_score', 'jaccard_score', 'pixel_accuracy', 'precision_score',
-           'recall_score', 'SegmentationMeter', 'segmentation_scores', 'multiclass_counts']
+           'recall_score', 'SegmentationMeter', 'segmentation_scores', 'multiclass_counts', 'confusion_matrix',
+           'per_class_scores']
 
 # %% ../nbs/03_metrics.ipynb #45ba564b
 import torch
@@ -96,6 +97,7 @@ class SegmentationMeter:
         "Forget everything seen so far."
         self.n_images, self.sums = 0, dict.fromkeys(_SCORES, 0.0)
         self.counts = torch.zeros(4 if self.n_classes == 1 else (self.n_classes, 4), dtype=torch.float64)
+        self.confusion = None if self.n_classes == 1 else torch.zeros(self.n_classes, self.n_classes, dtype=torch.float64)
         return self
 
     @torch.no_grad()
@@ -122,6 +124,7 @@ class SegmentationMeter:
                 raise ValueError(f'expected logits N×{self.n_classes}×H×W, got {tuple(logits.shape)}')
             counts = multiclass_counts(logits.argmax(1), target.reshape(len(target), *logits.shape[2:]),
                                        self.n_classes, self.ignore_index)
+            self.confusion += confusion_matrix(logits.argmax(1), target, self.n_classes, self.ignore_index).double().cpu()
             keep = counts[:, 0, :].sum(-1) > 0                 # images with at least one valid pixel
             per_image = {k: v[keep] for k, v in _multiclass_image_scores(counts).items()}
         for k in _SCORES: self.sums[k] += per_image[k].sum().item()
@@ -139,6 +142,8 @@ class SegmentationMeter:
             iou = scores_from_counts(self.counts)['jaccard']
             res['miou'] = micro['jaccard']
             res.update({f'iou_{c}': iou[c].item() for c in range(self.n_classes)})
+            dice = scores_from_counts(self.counts)['dice']
+            res.update({f'dice_{c}': dice[c].item() for c in range(self.n_classes)})
         res.update({f'{k}_micro': micro[k] for k in _SCORES})
         return res
 
@@ -174,6 +179,20 @@ def multiclass_counts(pred:Tensor,          # N×H×W int64 predicted classes
     fp, fn = cm.sum(1) - tp, cm.sum(2) - tp
     return torch.stack([tp, fp, fn, cm.sum((1, 2))[:, None] - tp - fp - fn], dim=-1)
 
+# %% ../nbs/03_metrics.ipynb #de210fd9
+def confusion_matrix(pred:Tensor,          # N×H×W int64 predicted classes
+                     target:Tensor,        # N×H×W int64 true classes
+                     n_classes:int,        # number of classes C
+                     ignore_index:int=None,# mask value to leave out, or None
+                    ) -> Tensor:
+    "Pixel counts C×C (int64) of every (true class, predicted class) pair over all images."
+    p, t = pred.reshape(-1).long(), target.reshape(-1).long()
+    valid = torch.ones_like(t, dtype=torch.bool) if ignore_index is None else t != ignore_index
+    if ((t < 0) | (t >= n_classes))[valid].any():
+        bad = t[valid & ((t < 0) | (t >= n_classes))].unique()[:5].tolist()
+        raise ValueError(f'mask values {bad} are not class indices 0..{n_classes - 1}: check n_classes or set ignore_index')
+    return torch.bincount((t * n_classes + p)[valid], minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+
 # %% ../nbs/03_metrics.ipynb #b228f13b
 def _multiclass_image_scores(counts):
     "Per-image scores from N×C×4 counts: mean over classes present in mask or prediction; accuracy from the trace."
@@ -183,3 +202,18 @@ def _multiclass_image_scores(counts):
     tp, fn = counts[..., 0].double().sum(-1), counts[..., 2].double().sum(-1)
     res['accuracy'] = torch.where(tp + fn > 0, tp / (tp + fn).clamp_min(1), 1.0)
     return res
+
+# %% ../nbs/03_metrics.ipynb #6f42905d
+def per_class_scores(meter:SegmentationMeter, # a multi-class meter after its updates
+                     classes:list=None, # class names (default: '0', '1', ...)
+                    ) -> dict:
+    "`classes`, `per_class` {name: iou, dice, recall, precision, share of true pixels} and `confusion` (list of rows)."
+    if meter.confusion is None: raise ValueError('per_class_scores needs a multi-class meter (n_classes > 1)')
+    classes = list(classes) if classes is not None else [str(c) for c in range(meter.n_classes)]
+    if len(classes) != meter.n_classes: raise ValueError(f'{len(classes)} class names for a meter of {meter.n_classes} classes')
+    s = scores_from_counts(meter.counts)
+    true = meter.confusion.sum(1)
+    per = {name: dict(iou=s['jaccard'][c].item(), dice=s['dice'][c].item(), recall=s['recall'][c].item(),
+                      precision=s['precision'][c].item(), pixels=(true[c] / true.sum().clamp_min(1)).item())
+           for c, name in enumerate(classes)}
+    return dict(classes=classes, per_class=per, confusion=meter.confusion.long().tolist())

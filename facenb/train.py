@@ -20,7 +20,7 @@ from .data import (get_source, holdout_sources, dataloaders, SegmentationDataset
                          remove_partial_writes)
 from .models import get_model, default_device, list_models
 from .losses import get_loss
-from .metrics import SegmentationMeter
+from .metrics import SegmentationMeter, per_class_scores
 
 # %% auto #0
 __all__ = ['RUN_FILES', 'RESUME_OPTIONS', 'TrainConfig', 'write_json', 'resolve_amp', 'epoch_seed', 'seed_everything',
@@ -141,9 +141,10 @@ def check_classes(config:TrainConfig, # the run's config
     "Refuse a model head or loss that does not fit the dataset's classes, before any training."
     c = config
     if len(classes) > 2 and c.n_classes != len(classes):
-        raise ValueError(f"{c.data!r} has {len(classes)} classes {classes}: set n_classes={len(classes)} and loss='ce' (or 'ce_dice')")
+        raise ValueError(f"{c.data!r} has {len(classes)} classes {classes}: set n_classes={len(classes)} and loss='ce' (or 'ce_dice') "
+                         f"(--n-classes {len(classes)} --loss ce_dice)")
     if len(classes) == 2 and c.n_classes != 1:
-        raise ValueError(f"{c.data!r} is binary {classes}: use n_classes=1 (one logit per pixel)")
+        raise ValueError(f"{c.data!r} is binary {classes}: use n_classes=1 (--n-classes 1, one logit per pixel)")
 
 def make_dataloaders(config:TrainConfig, # the run's config
                      device:torch.device|str='cpu', # pin memory for CUDA
@@ -402,7 +403,8 @@ def meter_state(meter:SegmentationMeter, # a meter after some `update`s
                ) -> torch.Tensor:
     "All that a `SegmentationMeter` (and a loss sum) has accumulated, as one float64 vector: the states of two shards add up."
     sums = [meter.sums[k] for k in sorted(meter.sums)]
-    return torch.cat([torch.tensor([meter.n_images, loss_sum, n, *sums], dtype=torch.float64), meter.counts.double().flatten()])
+    extra = [] if getattr(meter, 'confusion', None) is None else [meter.confusion.double().flatten()]  # multi-class
+    return torch.cat([torch.tensor([meter.n_images, loss_sum, n, *sums], dtype=torch.float64), meter.counts.double().flatten(), *extra])
 
 def set_meter_state(meter:SegmentationMeter, # the meter to overwrite
                     state:torch.Tensor, # a `meter_state`, or the sum of several
@@ -411,7 +413,8 @@ def set_meter_state(meter:SegmentationMeter, # the meter to overwrite
     state, keys = state.detach().double().cpu(), sorted(meter.sums)
     meter.n_images = int(round(state[0].item()))
     meter.sums = {k: state[3 + i].item() for i, k in enumerate(keys)}
-    meter.counts = state[3 + len(keys):].reshape(meter.counts.shape).clone()
+    k = 3 + len(keys); meter.counts = state[k:k + meter.counts.numel()].reshape(meter.counts.shape).clone()
+    if getattr(meter, 'confusion', None) is not None: meter.confusion = state[k + meter.counts.numel():].reshape(meter.confusion.shape).clone()
     return state[1].item(), int(round(state[2].item()))
 
 def all_reduce_meter(meter:SegmentationMeter, # this process's meter, updated in place
@@ -572,6 +575,7 @@ def validate(self:Learner, dl:DataLoader|None=None, # batches to evaluate (defau
         tot_loss += self.loss_func(logits, y).item() * len(x); n += len(x)
         meter.update(logits, y)
     if is_sharded(dl): tot_loss, n = all_reduce_meter(meter, tot_loss, n, self.device)  # the whole split, not one shard
+    self.valid_meter = meter  # multi-class: its confusion matrix, for `evaluate`
     return dict(loss=tot_loss / max(n, 1), n_images=n, **meter.compute())
 
 # %% ../nbs/04_training.ipynb #99fa6059
@@ -583,6 +587,7 @@ def state_dict(self:Learner, interrupted:bool=False) -> dict:
     return dict(format='facenb-checkpoint', version=1, epoch=self.epoch,
                 model={k: v.detach().cpu() for k, v in m.state_dict().items()},
                 model_config=dict(getattr(m, 'config', {})), normalization=norm,
+                classes=list(getattr(self.train_dl.dataset, 'classes', None) or []),
                 optimizer=self.opt.state_dict(), scheduler=self.sched.state_dict() if self.sched else None,
                 scaler=self.scaler.state_dict(), config=self.config.to_dict(), history=list(self.history),
                 best_score=self.best_score, best_epoch=self.best_epoch, bad_epochs=self.bad_epochs,
@@ -779,7 +784,7 @@ def evaluate(model_or_checkpoint, # an `nn.Module`, a checkpoint file or a run f
              out=None, # write the results as JSON to this file
              progress:bool=False, # progress bar
             ) -> dict:
-    "Loss, Dice and Jaccard (per-image mean and micro) of a model on a dataset split."
+    "Loss, Dice and Jaccard (per-image mean and micro) of a model on a dataset split; multi-class: per class, and the confusion matrix."
     ckpt = None
     if isinstance(model_or_checkpoint, nn.Module): model = model_or_checkpoint
     else: model, ckpt = load_checkpoint(model_or_checkpoint)
@@ -801,8 +806,15 @@ def evaluate(model_or_checkpoint, # an `nn.Module`, a checkpoint file or a run f
             ds = SegmentationDataset(get_source(c.data, split, root=c.root), size=tuple(c.size), cache_dir=c.cache_dir, progress=progress)
         else: raise ValueError(f"split must be 'valid', 'train', 'trainval' or 'test', not {split!r}")
         dl = DataLoader(ds, batch_size=bs, shuffle=False, num_workers=num_workers)
+    classes = getattr(dl.dataset, 'classes', None)
+    if classes is not None and (len(classes) > 2 or n_classes > 1) and len(classes) != n_classes:
+        what = f"checkpoint {ckpt['path']}" if ckpt else 'the model'
+        raise ValueError(f"{what} predicts {n_classes} {'class' if n_classes == 1 else 'classes'}"
+                         f"{' ' + str(ckpt['classes']) if ckpt and ckpt.get('classes') else ''} but {c.data!r} has {len(classes)} "
+                         f"{classes}: evaluate it on data with the same classes (--data), or train a model for these")
     learn = Learner(model, dl, dl, c, loss_func=get_loss(c.loss, **c.loss_kw), out=None)
     res = learn.validate(dl, show=progress)
+    if n_classes > 1: res.update(per_class_scores(learn.valid_meter, classes if classes and len(classes) == n_classes else None))
     named = data is None or isinstance(data, (str, Path))
     res.update(data=c.data if named else type(data).__name__, split=split if named else None, size=list(c.size),
                loss_name=c.loss, checkpoint=ckpt['path'] if ckpt else None, epoch=ckpt['epoch'] if ckpt else None)
