@@ -12,7 +12,7 @@ CHAPTERS = {  # notebook: the published datasets it reads (in any cell, slow one
     '00_data': ['portraits', 'human-segmentation', 'fasseg'],
     '01_unet': [], '02_encoders': [], '03_metrics': ['portraits'], '03a_losses': ['portraits'],
     '04_training': ['portraits'], '05_compare': ['portraits', 'human-segmentation'],
-    '06_inference': ['portraits', 'human-segmentation'], '90_cli': [],
+    '06_inference': ['portraits', 'human-segmentation'], '08_deploy': [], '90_cli': [],
 }
 MARK = '# Set this runtime up for the chapter'
 
@@ -31,7 +31,7 @@ def first_code_cell(nb:dict) -> int:
     "The index of the setup cell (the old hidden Colab cell, or the cell this script wrote)."
     for i, c in enumerate(nb['cells']):
         s = ''.join(c['source'])
-        if c['cell_type'] == 'code' and (s.startswith(MARK) or "'google.colab' in sys.modules" in s): return i
+        if c['cell_type'] == 'code' and (s.startswith(MARK) or "'google.colab' in sys.modules" in s or 'google.colab" in sys.modules' in s): return i
     raise ValueError('no setup cell')
 
 def main(check:bool) -> int:

@@ -9,6 +9,11 @@ The weights are random: latency does not depend on them.
 
     python bench/infer.py                          # resnet34 at 256x192, 2 threads
     python bench/infer.py --models resnet34 unet11 unet16 unet --repeats 10
+    python bench/infer.py --predictor              # the whole prediction of a 600x800 photo: PyTorch vs the ONNX predictor
+
+With `--predictor` each round predicts one photo end to end (fit into the frame, network, probabilities, back to the
+photo's size): `facenb.inference.predict_batch` on the PyTorch model against `facenb.deploy.OnnxPredictor` on the file
+`export_predictor` wrote, the latter without PyTorch in the loop.
 """
 import argparse, statistics, tempfile, time
 from pathlib import Path
@@ -17,7 +22,8 @@ import torch
 import onnxruntime as ort
 from facenb.cli import parse_size
 from facenb.models import get_model, list_models
-from facenb.inference import export_onnx
+from facenb.inference import export_onnx, predict_batch
+from facenb.deploy import export_predictor, OnnxPredictor
 
 def bench(name, size, threads, repeats, warmup):
     "Interleaved latencies of PyTorch and onnxruntime for `name`: dict of median ms, paired ratio, max |diff|."
@@ -39,6 +45,22 @@ def bench(name, size, threads, repeats, warmup):
     return dict(torch=1e3*statistics.median(pt), onnx=1e3*statistics.median(ox),
                 paired=statistics.median(a/b for a, b in zip(pt, ox)), diff=float(np.abs(got - ref.numpy()).max()))
 
+def bench_predictor(name, size, threads, repeats, warmup):
+    "Interleaved end-to-end latencies of one 600x800 photo: PyTorch `predict_batch` against `OnnxPredictor`."
+    torch.manual_seed(0)
+    model = get_model(name).eval()
+    model.train_size = size
+    photo = (np.random.default_rng(0).random((800, 600, 3))*255).astype(np.uint8)
+    with tempfile.TemporaryDirectory() as d:
+        pred = OnnxPredictor(export_predictor(model, Path(d)/f'{name}.onnx', size=size), threads=threads)
+    pt, ox = [], []
+    for i in range(warmup + repeats):
+        t0 = time.perf_counter(); ref = predict_batch(model, [photo])[0][0]; t1 = time.perf_counter()
+        got = pred.predict_batch([photo])[0][0]; t2 = time.perf_counter()
+        if i >= warmup: pt.append(t1 - t0); ox.append(t2 - t1)
+    return dict(torch=1e3*statistics.median(pt), onnx=1e3*statistics.median(ox),
+                paired=statistics.median(a/b for a, b in zip(pt, ox)), diff=float(np.abs(got - ref).max()))
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--models', nargs='+', default=['resnet34'], choices=list_models())
@@ -46,13 +68,15 @@ def main():
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--repeats', type=int, default=20)
     p.add_argument('--warmup', type=int, default=3)
+    p.add_argument('--predictor', action='store_true', help='time whole predictions (photo in, mask out) instead of the network alone')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    print(f'CPU inference, batch 1, {a.size[0]}x{a.size[1]}, {a.threads} threads, median of {a.repeats} '
+    what = 'whole prediction of a 600x800 photo' if a.predictor else 'the network alone'
+    print(f'CPU inference ({what}), batch 1, {a.size[0]}x{a.size[1]}, {a.threads} threads, median of {a.repeats} '
           f'(torch {torch.__version__}, onnxruntime {ort.__version__})')
     print(f"{'model':9s} {'torch ms':>9s} {'onnx ms':>9s} {'torch/onnx':>10s} {'paired':>7s} {'max|diff|':>10s}")
     for name in a.models:
-        r = bench(name, a.size, a.threads, a.repeats, a.warmup)
+        r = (bench_predictor if a.predictor else bench)(name, a.size, a.threads, a.repeats, a.warmup)
         print(f"{name:9s} {r['torch']:9.1f} {r['onnx']:9.1f} {r['torch']/r['onnx']:10.2f} {r['paired']:7.2f} {r['diff']:10.1e}")
 
 if __name__ == '__main__':

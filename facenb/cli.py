@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['parse_size', 'cmd_data', 'cmd_download', 'add_config_options', 'config_from_args', 'cmd_train', 'cmd_evaluate',
-           'cmd_predict', 'cmd_compare', 'build_parser', 'main']
+           'cmd_predict', 'cmd_export', 'cmd_compare', 'build_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #a4c3f0eb
 import argparse, json, os, signal, sys, threading
@@ -12,8 +12,9 @@ from dataclasses import fields
 from pathlib import Path
 from fastcore.docments import docments
 from . import data
-from .train import TrainConfig, train, resume, evaluate
+from .train import TrainConfig, train, resume, evaluate, read_checkpoint
 from .inference import predict_folder, MODES
+from .deploy import export_weights, export_predictor, OnnxPredictor
 from .multiclass import per_class_table
 from .compare import compare, CPU_RECIPE, COMPARE_MODELS, results_markdown
 
@@ -101,8 +102,9 @@ def cmd_evaluate(args):
 
 # %% ../nbs/90_cli.ipynb #e2046b29
 def cmd_predict(args):
-    "Segment photos (files or folders) with a checkpoint; write masks, overlays, cut-outs or new backgrounds."
-    s = predict_folder(args.checkpoint, args.inputs, args.out, mode=args.mode, background=args.bg, size=args.size,
+    "Segment photos (files or folders) with a checkpoint or an exported ONNX predictor; write masks, overlays, cut-outs or new backgrounds."
+    model = OnnxPredictor(args.checkpoint) if args.checkpoint.suffix.lower() == '.onnx' else args.checkpoint
+    s = predict_folder(model, args.inputs, args.out, mode=args.mode, background=args.bg, size=args.size,
                        tta=args.tta, threshold=args.threshold, bs=args.bs, progress=not args.no_progress and sys.stdout.isatty(),
                        overwrite=args.overwrite)
     print(f"{s['n_written']} of {s['n_inputs']} images written to {s['out']} ({s['mode']})"
@@ -112,6 +114,19 @@ def cmd_predict(args):
               + '; '.join(f'{Path(f).name} ({why.split(chr(10))[0]})' for f, why in s['failed'][:3])
               + ('; ...' if len(s['failed']) > 3 else ''), file=sys.stderr)
         return 1
+
+def cmd_export(args):
+    "Write a deployable model: an ONNX predictor (`--out NAME.onnx`) or a weights-only file (`--out NAME.pt`)."
+    out, suffix = args.out, args.out.suffix.lower()
+    if suffix not in ('.onnx', '.pt', '.pth'): raise ValueError(f'--out {out}: name an .onnx file (ONNX predictor) or a .pt file (weights only)')
+    if suffix != '.onnx' and (args.size or args.threshold != 0.5):
+        raise ValueError('--size and --threshold belong to an ONNX export (--out NAME.onnx); a weights-only file keeps the model as trained')
+    source = Path(read_checkpoint(args.checkpoint)['path'])  # a readable checkpoint, before anything is written
+    if out.exists() and out.resolve() == source.resolve(): raise FileExistsError(f'--out {out} is the checkpoint itself: choose another name')
+    if out.exists() and not args.overwrite: raise FileExistsError(f'{out} exists: choose another --out, or pass --overwrite to replace it')
+    if suffix == '.onnx': export_predictor(source, out, size=args.size, threshold=args.threshold)
+    else: export_weights(source, out, half=args.half)
+    print(f'wrote {out} ({out.stat().st_size/2**20:.1f} MB) from {source}')
 
 def _model_arg(text:str) -> tuple:
     "`NAME` or `LABEL={json}` from `--models` as `(label, spec)`."
@@ -155,7 +170,7 @@ def build_parser()->argparse.ArgumentParser:
     e.set_defaults(func=cmd_evaluate)
     pr = sub.add_parser('predict', help='segment photos: masks, overlays, cut-outs, blurred or replaced backgrounds')
     pr.add_argument('inputs', nargs='+', type=Path, metavar='INPUT', help='image files or folders of images')
-    pr.add_argument('--checkpoint', required=True, type=Path, help='best.pt / last.pt, or a run folder')
+    pr.add_argument('--checkpoint', required=True, type=Path, help='best.pt / last.pt, a run folder, or an ONNX predictor (facenb export)')
     pr.add_argument('--out', required=True, type=Path, help='folder for the results')
     pr.add_argument('--mode', default='mask', choices=MODES, help='what to write for each photo (multi-class models: mask = palette PNG '
                     'of class indices, overlay = colours with a legend)')
@@ -167,6 +182,14 @@ def build_parser()->argparse.ArgumentParser:
     pr.add_argument('--overwrite', action='store_true', help='replace files already in --out (the input photos are never replaced)')
     pr.add_argument('--no-progress', action='store_true', help='no progress bar')
     pr.set_defaults(func=cmd_predict)
+    x = sub.add_parser('export', help='a deployable model: an ONNX predictor (NAME.onnx) or weights only (NAME.pt)')
+    x.add_argument('--checkpoint', required=True, type=Path, help='best.pt / last.pt, or a run folder')
+    x.add_argument('--out', required=True, type=Path, help='NAME.onnx: the ONNX predictor; NAME.pt: the weights only')
+    x.add_argument('--size', type=parse_size, default=None, help='HEIGHTxWIDTH the photos are fitted into (ONNX; default: the training size)')
+    x.add_argument('--threshold', type=float, default=0.5, help='probability threshold of the mask (ONNX)')
+    x.add_argument('--half', action='store_true', help='store the weights as float16 (weights-only file)')
+    x.add_argument('--overwrite', action='store_true', help='replace --out if it exists')
+    x.set_defaults(func=cmd_export)
     c = sub.add_parser('compare', help='train and evaluate several models with one recipe, split, seed and budget')
     c.add_argument('--models', nargs='+', default=list(COMPARE_MODELS), metavar='MODEL',
                    help='get_model names, or LABEL=\'{"arch": ..., "model_kw": {...}}\' (default: %(default)s)')

@@ -233,7 +233,7 @@ def _save(path:Path, a):
     atomic_write(path, lambda tmp: im.save(tmp, format=fmt, **({'quality': 92} if fmt == 'JPEG' else {})))
 
 # %% ../nbs/06_inference.ipynb #ff132d0b
-def predict_folder(model, # a model from `load_model`, or a checkpoint file / run folder
+def predict_folder(model, # a model from `load_model`, a checkpoint file / run folder, or a predictor with `predict_batch`
                    inputs, # image files and/or folders of images (a path or a list)
                    out, # output folder (created)
                    mode:str='mask', # 'mask', 'overlay', 'cutout', 'blur' or 'replace'
@@ -257,7 +257,8 @@ def predict_folder(model, # a model from `load_model`, or a checkpoint file / ru
                                           f"(looked for {', '.join(IMAGE_EXTS)})")
     dests = _destinations(files, out, mode)
     _check_outputs(files, dests, out, overwrite)   # everything checked before the model is even loaded
-    if not isinstance(model, nn.Module): model = load_model(model)
+    if not isinstance(model, nn.Module) and not hasattr(model, 'predict_batch'): model = load_model(model)
+    segment = model.predict_batch if hasattr(model, 'predict_batch') else lambda *a: predict_batch(model, *a)  # e.g. an ONNX predictor
     out.mkdir(parents=True, exist_ok=True)
     remove_partial_writes(out)
     written, failed, t0 = [], [], perf_counter()
@@ -268,7 +269,7 @@ def predict_folder(model, # a model from `load_model`, or a checkpoint file / ru
             try: batch.append((f, dest, read_image(f)))
             except Exception as e: failed.append((str(f), f'{type(e).__name__}: {e}'))
         if not batch: continue
-        for (f, dest, img), (prob, mask) in zip(batch, predict_batch(model, [im for *_, im in batch], size, tta, threshold)):
+        for (f, dest, img), (prob, mask) in zip(batch, segment([im for *_, im in batch], size, tta, threshold)):
             _save(dest, _render(mode, img, prob, mask, background, getattr(model, 'classes', None))); written.append(str(dest))
     for name, why in failed: print(f'skipped {name}: {why}')
     res = dict(mode=mode, n_inputs=len(files), n_written=len(written), written=written, failed=failed,
