@@ -8,6 +8,7 @@ LAYOUTS = {
     'portraits': ('portraits', 'AutoPortraitMatting-5c89932069955ccf18a81ba824e466f8135aced4', ''),
     'human-segmentation': ('human-segmentation', 'Human-Segmentation-Dataset-fe4efc5', ''),
     'fasseg': ('fasseg-v2', 'FASSEG-repository-7817f33', 'V2/'),
+    'ccp': ('ccp', 'clothing-co-parsing-fe34fb77721a9973fbae92c05f7f12b664d10110', ''),
 }
 
 def build_archive(name:str, data:Path, out:Path) -> Path:
