@@ -12,7 +12,7 @@ CHAPTERS = {  # notebook: the published datasets it reads (in any cell, slow one
     '00_data': ['portraits', 'human-segmentation', 'fasseg'],
     '01_unet': [], '02_encoders': [], '03_metrics': ['portraits'], '03a_losses': ['portraits'],
     '04_training': ['portraits'], '05_compare': ['portraits', 'human-segmentation'],
-    '06_inference': ['portraits', 'human-segmentation'], '08_deploy': [], '90_cli': [],
+    '06_inference': ['portraits', 'human-segmentation'], '07_multiclass': ['fasseg', 'ccp'], '08_deploy': [], '90_cli': [],
 }
 MARK = '# Set this runtime up for the chapter'
 
