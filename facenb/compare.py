@@ -18,9 +18,10 @@ from .train import (TrainConfig, Learner, train, evaluate, load_checkpoint, load
                           validate_config, RUN_FILES, launched_by_torchrun)
 
 # %% auto #0
-__all__ = ['CPU_RECIPE', 'COMPARE_MODELS', 'SEED_REPORT', 'model_variants', 'model_cost', 'measure_speed', 'plan_epochs',
-           'image_scores', 'compare', 'results_rows', 'write_results_csv', 'load_results', 'results_markdown',
-           'plot_curves', 'plot_budget', 'validation_dataset', 'worst_cases', 'prediction_grid']
+__all__ = ['CPU_RECIPE', 'COMPARE_MODELS', 'SEED_REPORT', 'SUMMARY_COLUMNS', 'model_variants', 'model_cost', 'measure_speed',
+           'plan_epochs', 'image_scores', 'compare', 'results_rows', 'write_results_csv', 'load_results',
+           'results_markdown', 'summary_markdown', 'plot_curves', 'plot_budget', 'validation_dataset', 'worst_cases',
+           'prediction_grid']
 
 # %% ../nbs/05_compare.ipynb #b6bdd856
 CPU_RECIPE = TrainConfig(arch='resnet34', data='portraits', size=(160, 120), bs=12, epochs=18, lr=1e-3,
@@ -237,7 +238,7 @@ def compare(models=COMPARE_MODELS, # `get_model` names, or {label: dict(arch=...
                                            cache_dir=config.cache_dir, out=gf)
             row.update(gen_dice=g['dice'], gen_jaccard=g['jaccard'], gen_n=g['n_images'],
                        gen_jaccard_drop=row['val_jaccard'] - g['jaccard'])
-        seed = SEED_REPORT.get(p['arch'], {}) if config.data == 'portraits' and not p['model_kw'] else {}  # the seed's own setting only
+        seed = SEED_REPORT.get(p['arch'], {}) if config.data == 'portraits' and not p['model_kw'] else {}  # the report's own setting only
         row.update(seed_val_dice=seed.get('val_dice'), seed_val_jaccard=seed.get('val_jaccard'))
         rows[label] = dict(row, history=hist)
     results = dict(plan, generalise=generalise, n_train=len(tr), n_valid=len(va), rows=rows)
@@ -269,12 +270,24 @@ _TABLE = [('params_M', 'params (M)', '.1f'), ('gflops', 'GFLOPs', '.1f'), ('trai
           ('val_loss', 'val loss', '.3f'), ('val_dice', 'val Dice', '.3f'), ('val_jaccard', 'val Jacc.', '.3f'),
           ('val_dice_micro', 'val Dice micro', '.3f'), ('val_jaccard_micro', 'val Jacc. micro', '.3f'),
           ('gen_jaccard', 'other-data Jacc.', '.3f'), ('gen_jaccard_drop', 'Jacc. drop', '.3f'),
-          ('seed_val_dice', 'seed val Dice', '.3f'), ('seed_val_jaccard', 'seed val Jacc.', '.3f')]
+          ('seed_val_dice', 'report val Dice', '.3f'), ('seed_val_jaccard', 'report val Jacc.', '.3f')]
+SUMMARY_COLUMNS = ('gflops', 'train_img_s', 'epochs', 'train_min', 'val_dice', 'val_jaccard', 'gen_jaccard', 'seed_val_jaccard')
 
 def results_markdown(results:dict) -> str:
     "The results as a Markdown table, one row per model (a dash where a value is missing)."
-    rows = results_rows(results)
-    cols = [c for c in _TABLE if any(r.get(c[0]) is not None for r in rows)]
+    return _markdown_table(results_rows(results), _TABLE)
+
+def summary_markdown(results:dict, # from `compare` or `load_results`
+                     columns:tuple=SUMMARY_COLUMNS, # keys of `results_rows` to show, in this order
+                    ) -> str:
+    "The few columns that decide a comparison, as a Markdown table (`results_markdown` and `results.csv` have them all)."
+    spec = {c[0]: c for c in _TABLE}
+    unknown = [k for k in columns if k not in spec]
+    if unknown: raise ValueError(f'unknown column(s) {unknown}; known: {list(spec)}')
+    return _markdown_table(results_rows(results), [spec[k] for k in columns])
+
+def _markdown_table(rows:list, table:list) -> str:
+    cols = [c for c in table if any(r.get(c[0]) is not None for r in rows)]
     fmt = lambda v, f: '–' if v is None else format(v, f)
     lines = ['| model | ' + ' | '.join(c[1] for c in cols) + ' |', '|---|' + '---:|' * len(cols)]
     lines += [f"| {r['model']} | " + ' | '.join(fmt(r.get(k), f) for k, _, f in cols) + ' |' for r in rows]

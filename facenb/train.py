@@ -25,10 +25,10 @@ from .metrics import SegmentationMeter, per_class_scores
 # %% auto #0
 __all__ = ['RUN_FILES', 'RESUME_OPTIONS', 'TrainConfig', 'write_json', 'resolve_amp', 'epoch_seed', 'seed_everything',
            'reseed_augmentations', 'check_classes', 'make_dataloaders', 'validate_config', 'save_checkpoint',
-           'read_checkpoint', 'load_weights', 'load_checkpoint', 'launched_by_torchrun', 'is_distributed',
-           'process_rank', 'world_size', 'is_main_process', 'barrier', 'init_distributed', 'main_process_first',
-           'ShardSampler', 'is_sharded', 'shard_dataloaders', 'meter_state', 'set_meter_state', 'all_reduce_meter',
-           'process_seed', 'wrap_ddp', 'broadcast_buffers', 'format_epoch', 'write_csv', 'Learner', 'build_learner',
+           'read_checkpoint', 'load_weights', 'load_checkpoint', 'format_epoch', 'write_csv', 'Learner',
+           'launched_by_torchrun', 'is_distributed', 'process_rank', 'world_size', 'is_main_process', 'barrier',
+           'init_distributed', 'main_process_first', 'ShardSampler', 'is_sharded', 'shard_dataloaders', 'meter_state',
+           'set_meter_state', 'all_reduce_meter', 'process_seed', 'wrap_ddp', 'broadcast_buffers', 'build_learner',
            'train', 'resume', 'evaluate', 'load_history', 'plot_history']
 
 # %% ../nbs/04_training.ipynb #bdc51c36
@@ -39,7 +39,7 @@ class TrainConfig:
     data:str='portraits' # dataset for `get_source`: 'portraits', 'human-segmentation', 'fasseg', 'synthetic' or a folder
     size:tuple=(256,192) # height, width the images are resized to
     bs:int=8 # batch size
-    epochs:int=30 # number of epochs (the seed's 30)
+    epochs:int=30 # number of epochs (the report's 30)
     lr:float=1e-3 # Adam learning rate (the peak rate with a schedule)
     weight_decay:float=0.0 # Adam weight decay
     loss:str='bce' # loss name for `get_loss` (BCE-with-logits by default)
@@ -305,158 +305,13 @@ def load_checkpoint(path, # a checkpoint file (best.pt, last.pt) or a run folder
     model.eval()
     return model.to(device or 'cpu'), ckpt
 
-# %% ../nbs/04_training.ipynb #0f0de707
-import atexit, builtins, sys
-import torch.distributed as dist
-from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DistributedSampler, Sampler
-
-def launched_by_torchrun() -> bool:
-    "True in a process started by `torchrun` (it sets `LOCAL_RANK`, `RANK` and `WORLD_SIZE`)."
-    return all(k in os.environ for k in ('LOCAL_RANK', 'RANK', 'WORLD_SIZE'))
-
-def is_distributed() -> bool:
-    "True once this process has joined a process group (`init_distributed`)."
-    return dist.is_available() and dist.is_initialized()
-
-def process_rank() -> int:
-    "This process's rank, 0 to `world_size() - 1` (0 without a process group)."
-    return dist.get_rank() if is_distributed() else 0
-
-def world_size() -> int:
-    "How many processes train together (1 without a process group)."
-    return dist.get_world_size() if is_distributed() else 1
-
-def is_main_process() -> bool:
-    "True on the process that writes files and prints: rank 0, or the only one."
-    return process_rank() == 0
-
-def barrier():
-    "Wait until every process gets here (nothing to wait for with one process)."
-    if is_distributed(): dist.barrier()
-
-_print = builtins.print
-def _errors_only_print(*args, file=None, **kwargs):
-    "`print` on the processes other than rank 0: messages to stderr pass, the rest (log lines, progress bars) is dropped."
-    if file is not None and file is not sys.stdout: _print(*args, file=file, **kwargs)
-
-def init_distributed(device:str|torch.device|None=None, # the run's device (None: `default_device()`)
-                    ) -> bool:
-    "Join the process group `torchrun` describes: NCCL on CUDA (the GPU of `LOCAL_RANK`), gloo on CPU; False without torchrun."
-    if not launched_by_torchrun(): return False
-    if is_distributed(): return True
-    device = torch.device(device) if device else default_device()
-    if device.type == 'cuda':
-        if device.index is not None:
-            raise ValueError(f"under torchrun each process uses the GPU of its LOCAL_RANK: set device 'cuda' (or none), not {str(device)!r}")
-        torch.cuda.set_device(int(os.environ['LOCAL_RANK']))
-        backend = 'nccl'
-    elif device.type == 'cpu': backend = 'gloo'
-    else: raise ValueError(f"torchrun training runs on CUDA GPUs (NCCL) or on CPUs (gloo), not on {device.type!r}: set device 'cpu' or 'cuda'")
-    dist.init_process_group(backend)
-    atexit.register(lambda: dist.destroy_process_group() if is_distributed() else None)
-    if not is_main_process(): builtins.print = _errors_only_print
-    return True
-
-@contextlib.contextmanager
-def main_process_first():
-    "Run the body on rank 0 first, then on the other processes: the image cache and the split file are written once."
-    if not is_main_process(): barrier()
-    yield
-    if is_main_process(): barrier()
-
-# %% ../nbs/04_training.ipynb #9312b1c1
-class ShardSampler(Sampler):
-    "Indices `rank, rank+world, ...` in order: each item on exactly one process, none repeated (for validation)."
-    def __init__(self, n:int, # the dataset's length
-                 rank:int|None=None, # this process (default: `process_rank()`)
-                 world:int|None=None, # the number of processes (default: `world_size()`)
-                ):
-        self.n, self.rank = n, process_rank() if rank is None else rank
-        self.world = world_size() if world is None else world
-    def __iter__(self): return iter(range(self.rank, self.n, self.world))
-    def __len__(self): return len(range(self.rank, self.n, self.world))
-
-def is_sharded(dl:DataLoader) -> bool:
-    "True if `dl` holds only this process's share of the data (its sums are then added up over the processes)."
-    return isinstance(getattr(dl, 'sampler', None), (DistributedSampler, ShardSampler))
-
-def shard_dataloaders(train_dl:DataLoader, # the training loader of `make_dataloaders`
-                      valid_dl:DataLoader, # its validation loader
-                      seed:int, # the run's seed: the order of epoch e is drawn from (seed, e)
-                      rank:int|None=None, # this process (default: `process_rank()`)
-                      world:int|None=None, # the number of processes (default: `world_size()`)
-                     ) -> tuple:
-    "The loaders of one process: a `DistributedSampler` share of the training set, a `ShardSampler` share of the validation set."
-    rank, world = process_rank() if rank is None else rank, world_size() if world is None else world
-    tds, vds, bs = train_dl.dataset, valid_dl.dataset, train_dl.batch_size
-    kw = dict(num_workers=train_dl.num_workers, worker_init_fn=train_dl.worker_init_fn, pin_memory=train_dl.pin_memory)
-    ts = DistributedSampler(tds, num_replicas=world, rank=rank, shuffle=True, seed=seed)
-    tdl = DataLoader(tds, batch_size=bs, sampler=ts, drop_last=len(ts) > bs, generator=train_dl.generator, **kw)
-    vdl = DataLoader(vds, batch_size=valid_dl.batch_size, sampler=ShardSampler(len(vds), rank, world), **kw)
-    return tdl, vdl
-
-# %% ../nbs/04_training.ipynb #315a8640
-def meter_state(meter:SegmentationMeter, # a meter after some `update`s
-                loss_sum:float=0., # the summed loss that goes with it (loss x images)
-                n:int=0, # the number of images in `loss_sum`
-               ) -> torch.Tensor:
-    "All that a `SegmentationMeter` (and a loss sum) has accumulated, as one float64 vector: the states of two shards add up."
-    sums = [meter.sums[k] for k in sorted(meter.sums)]
-    extra = [] if getattr(meter, 'confusion', None) is None else [meter.confusion.double().flatten()]  # multi-class
-    return torch.cat([torch.tensor([meter.n_images, loss_sum, n, *sums], dtype=torch.float64), meter.counts.double().flatten(), *extra])
-
-def set_meter_state(meter:SegmentationMeter, # the meter to overwrite
-                    state:torch.Tensor, # a `meter_state`, or the sum of several
-                   ) -> tuple:
-    "Load `state` into `meter`; returns its `(loss_sum, n)`."
-    state, keys = state.detach().double().cpu(), sorted(meter.sums)
-    meter.n_images = int(round(state[0].item()))
-    meter.sums = {k: state[3 + i].item() for i, k in enumerate(keys)}
-    k = 3 + len(keys); meter.counts = state[k:k + meter.counts.numel()].reshape(meter.counts.shape).clone()
-    if getattr(meter, 'confusion', None) is not None: meter.confusion = state[k + meter.counts.numel():].reshape(meter.confusion.shape).clone()
-    return state[1].item(), int(round(state[2].item()))
-
-def all_reduce_meter(meter:SegmentationMeter, # this process's meter, updated in place
-                     loss_sum:float, # this process's summed loss
-                     n:int, # its number of images
-                     device:torch.device|str='cpu', # where the processes exchange the sums (the GPU with NCCL)
-                    ) -> tuple:
-    "Add up the meters and loss sums of all processes: each then holds the whole split's; returns `(loss_sum, n)`."
-    if not is_distributed(): return loss_sum, n
-    state = meter_state(meter, loss_sum, n).to(device)
-    dist.all_reduce(state)
-    return set_meter_state(meter, state)
-
-# %% ../nbs/04_training.ipynb #b5729b5c
-def process_seed(seed:int) -> int:
-    "`seed` itself on rank 0 (so one process is the single-process run), a seed mixed from `(seed, rank)` on the others."
-    r = process_rank()
-    return seed if r == 0 else int(np.random.SeedSequence([seed, r]).generate_state(1)[0] >> 1)
-
-def wrap_ddp(model:nn.Module, # the model, already on its device
-             sync_bn:bool=False, # BatchNorm statistics over all processes (`SyncBatchNorm`, CUDA only)
-            ) -> nn.Module:
-    "The model the training step calls: `model` itself in one process, its `DistributedDataParallel` wrapper in a process group."
-    if not is_distributed(): return model
-    dev = next(model.parameters()).device
-    if sync_bn:
-        if dev.type != 'cuda': raise ValueError('sync_bn=True needs CUDA GPUs (NCCL): SyncBatchNorm does not run on CPUs')
-        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)  # swaps the BatchNorm layers in place: same parameters
-    return DistributedDataParallel(model, device_ids=[dev.index] if dev.type == 'cuda' else None)
-
-def broadcast_buffers(model:nn.Module):
-    "Copy rank 0's buffers (BatchNorm running statistics) to every process, so that all of them validate the same model."
-    if is_distributed():
-        for b in model.buffers(): dist.broadcast(b, 0)
-
 # %% ../nbs/04_training.ipynb #f9d9e5f1
 def _progress(it, total=None, parent=None, show=True):
     "`progress_bar` when `show`, else `it` untouched."
     return progress_bar(it, total=total, parent=parent, leave=False) if show else it
 
 def format_epoch(row:dict) -> str:
-    "One epoch in the seed's format, plus the epoch's time."
+    "One epoch in the report's format, plus the epoch's time."
     keys = ['train_loss', 'train_dice', 'train_jaccard', 'val_loss', 'val_dice', 'val_jaccard']
     return ', '.join(f'{k}: {row[k]:.3f}' for k in keys) + f", time: {row['time']:.1f}s"
 
@@ -691,6 +546,151 @@ def fit(self:Learner, epochs:int|None=None, # train until this many epochs are c
         raise FloatingPointError(f'{e}: training stopped{kept}. Try a lower learning rate (lr={self.config.lr}), '
                                  f"amp='off', or check the data for broken images/masks.") from None
     return self.history
+
+# %% ../nbs/04_training.ipynb #0f0de707
+import atexit, builtins, sys
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DistributedSampler, Sampler
+
+def launched_by_torchrun() -> bool:
+    "True in a process started by `torchrun` (it sets `LOCAL_RANK`, `RANK` and `WORLD_SIZE`)."
+    return all(k in os.environ for k in ('LOCAL_RANK', 'RANK', 'WORLD_SIZE'))
+
+def is_distributed() -> bool:
+    "True once this process has joined a process group (`init_distributed`)."
+    return dist.is_available() and dist.is_initialized()
+
+def process_rank() -> int:
+    "This process's rank, 0 to `world_size() - 1` (0 without a process group)."
+    return dist.get_rank() if is_distributed() else 0
+
+def world_size() -> int:
+    "How many processes train together (1 without a process group)."
+    return dist.get_world_size() if is_distributed() else 1
+
+def is_main_process() -> bool:
+    "True on the process that writes files and prints: rank 0, or the only one."
+    return process_rank() == 0
+
+def barrier():
+    "Wait until every process gets here (nothing to wait for with one process)."
+    if is_distributed(): dist.barrier()
+
+_print = builtins.print
+def _errors_only_print(*args, file=None, **kwargs):
+    "`print` on the processes other than rank 0: messages to stderr pass, the rest (log lines, progress bars) is dropped."
+    if file is not None and file is not sys.stdout: _print(*args, file=file, **kwargs)
+
+def init_distributed(device:str|torch.device|None=None, # the run's device (None: `default_device()`)
+                    ) -> bool:
+    "Join the process group `torchrun` describes: NCCL on CUDA (the GPU of `LOCAL_RANK`), gloo on CPU; False without torchrun."
+    if not launched_by_torchrun(): return False
+    if is_distributed(): return True
+    device = torch.device(device) if device else default_device()
+    if device.type == 'cuda':
+        if device.index is not None:
+            raise ValueError(f"under torchrun each process uses the GPU of its LOCAL_RANK: set device 'cuda' (or none), not {str(device)!r}")
+        torch.cuda.set_device(int(os.environ['LOCAL_RANK']))
+        backend = 'nccl'
+    elif device.type == 'cpu': backend = 'gloo'
+    else: raise ValueError(f"torchrun training runs on CUDA GPUs (NCCL) or on CPUs (gloo), not on {device.type!r}: set device 'cpu' or 'cuda'")
+    dist.init_process_group(backend)
+    atexit.register(lambda: dist.destroy_process_group() if is_distributed() else None)
+    if not is_main_process(): builtins.print = _errors_only_print
+    return True
+
+@contextlib.contextmanager
+def main_process_first():
+    "Run the body on rank 0 first, then on the other processes: the image cache and the split file are written once."
+    if not is_main_process(): barrier()
+    yield
+    if is_main_process(): barrier()
+
+# %% ../nbs/04_training.ipynb #9312b1c1
+class ShardSampler(Sampler):
+    "Indices `rank, rank+world, ...` in order: each item on exactly one process, none repeated (for validation)."
+    def __init__(self, n:int, # the dataset's length
+                 rank:int|None=None, # this process (default: `process_rank()`)
+                 world:int|None=None, # the number of processes (default: `world_size()`)
+                ):
+        self.n, self.rank = n, process_rank() if rank is None else rank
+        self.world = world_size() if world is None else world
+    def __iter__(self): return iter(range(self.rank, self.n, self.world))
+    def __len__(self): return len(range(self.rank, self.n, self.world))
+
+def is_sharded(dl:DataLoader) -> bool:
+    "True if `dl` holds only this process's share of the data (its sums are then added up over the processes)."
+    return isinstance(getattr(dl, 'sampler', None), (DistributedSampler, ShardSampler))
+
+def shard_dataloaders(train_dl:DataLoader, # the training loader of `make_dataloaders`
+                      valid_dl:DataLoader, # its validation loader
+                      seed:int, # the run's seed: the order of epoch e is drawn from (seed, e)
+                      rank:int|None=None, # this process (default: `process_rank()`)
+                      world:int|None=None, # the number of processes (default: `world_size()`)
+                     ) -> tuple:
+    "The loaders of one process: a `DistributedSampler` share of the training set, a `ShardSampler` share of the validation set."
+    rank, world = process_rank() if rank is None else rank, world_size() if world is None else world
+    tds, vds, bs = train_dl.dataset, valid_dl.dataset, train_dl.batch_size
+    kw = dict(num_workers=train_dl.num_workers, worker_init_fn=train_dl.worker_init_fn, pin_memory=train_dl.pin_memory)
+    ts = DistributedSampler(tds, num_replicas=world, rank=rank, shuffle=True, seed=seed)
+    tdl = DataLoader(tds, batch_size=bs, sampler=ts, drop_last=len(ts) > bs, generator=train_dl.generator, **kw)
+    vdl = DataLoader(vds, batch_size=valid_dl.batch_size, sampler=ShardSampler(len(vds), rank, world), **kw)
+    return tdl, vdl
+
+# %% ../nbs/04_training.ipynb #315a8640
+def meter_state(meter:SegmentationMeter, # a meter after some `update`s
+                loss_sum:float=0., # the summed loss that goes with it (loss x images)
+                n:int=0, # the number of images in `loss_sum`
+               ) -> torch.Tensor:
+    "All that a `SegmentationMeter` (and a loss sum) has accumulated, as one float64 vector: the states of two shards add up."
+    sums = [meter.sums[k] for k in sorted(meter.sums)]
+    extra = [] if getattr(meter, 'confusion', None) is None else [meter.confusion.double().flatten()]  # multi-class
+    return torch.cat([torch.tensor([meter.n_images, loss_sum, n, *sums], dtype=torch.float64), meter.counts.double().flatten(), *extra])
+
+def set_meter_state(meter:SegmentationMeter, # the meter to overwrite
+                    state:torch.Tensor, # a `meter_state`, or the sum of several
+                   ) -> tuple:
+    "Load `state` into `meter`; returns its `(loss_sum, n)`."
+    state, keys = state.detach().double().cpu(), sorted(meter.sums)
+    meter.n_images = int(round(state[0].item()))
+    meter.sums = {k: state[3 + i].item() for i, k in enumerate(keys)}
+    k = 3 + len(keys); meter.counts = state[k:k + meter.counts.numel()].reshape(meter.counts.shape).clone()
+    if getattr(meter, 'confusion', None) is not None: meter.confusion = state[k + meter.counts.numel():].reshape(meter.confusion.shape).clone()
+    return state[1].item(), int(round(state[2].item()))
+
+def all_reduce_meter(meter:SegmentationMeter, # this process's meter, updated in place
+                     loss_sum:float, # this process's summed loss
+                     n:int, # its number of images
+                     device:torch.device|str='cpu', # where the processes exchange the sums (the GPU with NCCL)
+                    ) -> tuple:
+    "Add up the meters and loss sums of all processes: each then holds the whole split's; returns `(loss_sum, n)`."
+    if not is_distributed(): return loss_sum, n
+    state = meter_state(meter, loss_sum, n).to(device)
+    dist.all_reduce(state)
+    return set_meter_state(meter, state)
+
+# %% ../nbs/04_training.ipynb #b5729b5c
+def process_seed(seed:int) -> int:
+    "`seed` itself on rank 0 (so one process is the single-process run), a seed mixed from `(seed, rank)` on the others."
+    r = process_rank()
+    return seed if r == 0 else int(np.random.SeedSequence([seed, r]).generate_state(1)[0] >> 1)
+
+def wrap_ddp(model:nn.Module, # the model, already on its device
+             sync_bn:bool=False, # BatchNorm statistics over all processes (`SyncBatchNorm`, CUDA only)
+            ) -> nn.Module:
+    "The model the training step calls: `model` itself in one process, its `DistributedDataParallel` wrapper in a process group."
+    if not is_distributed(): return model
+    dev = next(model.parameters()).device
+    if sync_bn:
+        if dev.type != 'cuda': raise ValueError('sync_bn=True needs CUDA GPUs (NCCL): SyncBatchNorm does not run on CPUs')
+        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)  # swaps the BatchNorm layers in place: same parameters
+    return DistributedDataParallel(model, device_ids=[dev.index] if dev.type == 'cuda' else None)
+
+def broadcast_buffers(model:nn.Module):
+    "Copy rank 0's buffers (BatchNorm running statistics) to every process, so that all of them validate the same model."
+    if is_distributed():
+        for b in model.buffers(): dist.broadcast(b, 0)
 
 # %% ../nbs/04_training.ipynb #ce118aca
 def build_learner(config:TrainConfig, # the run's options
