@@ -785,6 +785,9 @@ def evaluate(model_or_checkpoint, # an `nn.Module`, a checkpoint file or a run f
              progress:bool=False, # progress bar
             ) -> dict:
     "Loss, Dice and Jaccard (per-image mean and micro) of a model on a dataset split; multi-class: per class, and the confusion matrix."
+    if not (isinstance(bs, int) and bs >= 1): raise ValueError(f'bs must be a whole number of at least 1, not {bs!r}')
+    if not (isinstance(threshold, (int, float)) and 0 < threshold < 1): raise ValueError(f'threshold must be between 0 and 1 (exclusive), not {threshold!r}')
+    if split not in ('valid', 'train', 'trainval', 'test'): raise ValueError(f"split must be 'valid', 'train', 'trainval' or 'test', not {split!r}")
     ckpt = None
     if isinstance(model_or_checkpoint, nn.Module): model = model_or_checkpoint
     else: model, ckpt = load_checkpoint(model_or_checkpoint)
