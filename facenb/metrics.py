@@ -122,9 +122,9 @@ class SegmentationMeter:
         else:
             if logits.ndim != 4 or logits.shape[1] != self.n_classes:
                 raise ValueError(f'expected logits N×{self.n_classes}×H×W, got {tuple(logits.shape)}')
-            counts = multiclass_counts(logits.argmax(1), target.reshape(len(target), *logits.shape[2:]),
-                                       self.n_classes, self.ignore_index)
-            self.confusion += confusion_matrix(logits.argmax(1), target, self.n_classes, self.ignore_index).double().cpu()
+            cm = _image_confusion(logits.argmax(1), target.reshape(len(target), *logits.shape[2:]), self.n_classes, self.ignore_index)
+            counts = _counts_from_confusion(cm)              # one pass over the pixels for both
+            self.confusion += cm.sum(0).double().cpu()
             keep = counts[:, 0, :].sum(-1) > 0                 # images with at least one valid pixel
             per_image = {k: v[keep] for k, v in _multiclass_image_scores(counts).items()}
         for k in _SCORES: self.sums[k] += per_image[k].sum().item()
@@ -167,6 +167,10 @@ def multiclass_counts(pred:Tensor,          # N×H×W int64 predicted classes
                       ignore_index:int=None,# mask value to leave out, or None
                      ) -> Tensor:
     "Per-image, per-class one-vs-rest confusion counts: an N×C×4 int64 tensor of (tp, fp, fn, tn)."
+    return _counts_from_confusion(_image_confusion(pred, target, n_classes, ignore_index))
+
+def _image_confusion(pred, target, n_classes, ignore_index=None) -> Tensor:
+    "Pixel counts N×C×C of (image, true class, predicted class), the mask's values checked."
     n, C = len(target), n_classes
     p, t = pred.reshape(n, -1).long(), target.reshape(n, -1).long()
     valid = torch.ones_like(t, dtype=torch.bool) if ignore_index is None else t != ignore_index
@@ -174,7 +178,10 @@ def multiclass_counts(pred:Tensor,          # N×H×W int64 predicted classes
         bad = t[valid & ((t < 0) | (t >= C))].unique()[:5].tolist()
         raise ValueError(f'mask values {bad} are not class indices 0..{C - 1}: check n_classes or set ignore_index')
     img = torch.arange(n, device=t.device)[:, None].expand_as(t)
-    cm = torch.bincount(((img * C + t) * C + p)[valid], minlength=n * C * C).reshape(n, C, C)  # [image, true, pred]
+    return torch.bincount(((img * C + t) * C + p)[valid], minlength=n * C * C).reshape(n, C, C)
+
+def _counts_from_confusion(cm:Tensor) -> Tensor:
+    "N×C×4 (tp, fp, fn, tn) per image and class from N×C×C confusion counts."
     tp = cm.diagonal(dim1=1, dim2=2)
     fp, fn = cm.sum(1) - tp, cm.sum(2) - tp
     return torch.stack([tp, fp, fn, cm.sum((1, 2))[:, None] - tp - fp - fn], dim=-1)
@@ -186,12 +193,7 @@ def confusion_matrix(pred:Tensor,          # N×H×W int64 predicted classes
                      ignore_index:int=None,# mask value to leave out, or None
                     ) -> Tensor:
     "Pixel counts C×C (int64) of every (true class, predicted class) pair over all images."
-    p, t = pred.reshape(-1).long(), target.reshape(-1).long()
-    valid = torch.ones_like(t, dtype=torch.bool) if ignore_index is None else t != ignore_index
-    if ((t < 0) | (t >= n_classes))[valid].any():
-        bad = t[valid & ((t < 0) | (t >= n_classes))].unique()[:5].tolist()
-        raise ValueError(f'mask values {bad} are not class indices 0..{n_classes - 1}: check n_classes or set ignore_index')
-    return torch.bincount((t * n_classes + p)[valid], minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+    return _image_confusion(pred, target.reshape(pred.shape), n_classes, ignore_index).sum(0)
 
 # %% ../nbs/03_metrics.ipynb #b228f13b
 def _multiclass_image_scores(counts):
