@@ -4,15 +4,15 @@
 
 # %% auto #0
 __all__ = ['DATASETS', 'SOURCE_NAMES', 'FASSEG_CLASSES', 'FASSEG_PALETTE', 'BINARY_CLASSES', 'CCP_GROUPS', 'CCP_VARIANTS',
-           'IMAGE_EXTS', 'MASK_EXTS', 'SPLITS', 'cache_root', 'data_root', 'record_path', 'to_uint8', 'read_image',
-           'read_portrait_mask', 'read_binary_mask', 'labels_from_colors', 'read_fasseg_labels', 'read_ccp_label_names',
-           'ccp_classes', 'read_ccp_labels', 'read_ccp_mask', 'ccp_pairs', 'fit_mask_to_image', 'split_indices',
-           'atomic_write', 'atomic_write_text', 'remove_partial_writes', 'holdout_split', 'pair_by_stem',
-           'read_class_names', 'read_label_mask', 'SegmentationSource', 'ArraySource', 'portrait_pairs', 'get_source',
-           'sample_source', 'holdout_sources', 'synthetic_people', 'summarize', 'class_colors', 'overlay', 'show_pairs',
-           'browse', 'eval_transform', 'augment_transform', 'fit_box', 'SegmentationDataset', 'seed_worker',
-           'show_batch', 'dataloaders', 'validate_layout', 'download', 'downloads_enabled', 'archive_url',
-           'ensure_dataset', 'prepare_runtime']
+           'IMAGE_EXTS', 'MASK_EXTS', 'SPLITS', 'MIX_SEP', 'cache_root', 'data_root', 'record_path', 'to_uint8',
+           'read_image', 'read_portrait_mask', 'read_binary_mask', 'labels_from_colors', 'read_fasseg_labels',
+           'read_ccp_label_names', 'ccp_classes', 'read_ccp_labels', 'read_ccp_mask', 'ccp_pairs', 'fit_mask_to_image',
+           'split_indices', 'atomic_write', 'atomic_write_text', 'remove_partial_writes', 'holdout_split',
+           'pair_by_stem', 'read_class_names', 'read_label_mask', 'SegmentationSource', 'ArraySource', 'portrait_pairs',
+           'get_source', 'sample_source', 'holdout_sources', 'synthetic_people', 'summarize', 'class_colors', 'overlay',
+           'show_pairs', 'browse', 'eval_transform', 'augment_transform', 'fit_box', 'SegmentationDataset',
+           'seed_worker', 'show_batch', 'mix_names', 'mix_key', 'MixedDataset', 'WeightedEpochSampler', 'dataloaders',
+           'validate_layout', 'download', 'downloads_enabled', 'archive_url', 'ensure_dataset', 'prepare_runtime']
 
 # %% ../nbs/00_data.ipynb #0a6df742
 import functools, hashlib, json, os, re, shutil, sys, tempfile, urllib.request, zipfile
@@ -558,6 +558,11 @@ def _full_source(name, split, root):
         lut, classes = ccp_classes(CCP_VARIANTS[name], read_ccp_label_names(folder/'label_list.mat'))
         return SegmentationSource(name, split, folder, ccp_pairs(folder), functools.partial(read_ccp_mask, lut=lut), classes)
 
+def _split_key(src) -> str:
+    "The hold-out's key in the splits file: the dataset and, for files on disk, the folder (two copies never share a split)."
+    root = getattr(src, 'root', None)
+    return src.key if root is None else f"{src.key}@{hashlib.md5(str(Path(root).resolve()).encode()).hexdigest()[:8]}"
+
 def get_source(name_or_folder, # 'portraits', 'human-segmentation', 'fasseg', 'ccp', 'ccp-grouped', 'ccp-labels', 'synthetic', or a folder with images/ + masks/ (+ classes.txt)
                split:str='train', # 'train' / 'valid' (seeded hold-out of 'trainval'), 'trainval' or 'test'
                root=None, # the data folder; default `data_root()`
@@ -576,7 +581,7 @@ def get_source(name_or_folder, # 'portraits', 'human-segmentation', 'fasseg', 'c
     else: _canonical(str(name))  # raises: unknown name, with the list of choices
     src = _full_source(name, 'test' if split == 'test' else 'trainval', root)
     if split in ('trainval', 'test'): return src
-    train, valid = holdout_split(src.key, src.names, valid_pct, seed)
+    train, valid = holdout_split(_split_key(src), src.names, valid_pct, seed)
     return src.subset(train if split == 'train' else valid, split)
 
 # %% ../nbs/00_data.ipynb #58ecd6e8
@@ -902,32 +907,114 @@ def show_batch(images, # N×3×H×W tensor in [0,1] (or N×H×W×3 uint8 array)
     plt.tight_layout()
     return fig
 
+# %% ../nbs/00_data.ipynb #b2107e8f
+MIX_SEP = '+'  # joins the datasets of a mix: 'portraits+human-segmentation+ccp'
+
+def mix_names(data, # a dataset name or folder, several joined by '+', or a list of them
+             ) -> list:
+    "The datasets of a `data` option: `'portraits+ccp'` -> `['portraits', 'ccp']`; a single dataset or folder -> `[data]`."
+    if isinstance(data, (list, tuple)): names = [str(n).strip() for n in data]
+    elif isinstance(data, str) and MIX_SEP in data and not Path(data).exists(): names = [n.strip() for n in data.split(MIX_SEP)]
+    else: return [data]
+    if not names or any(not n for n in names): raise ValueError(f"data {data!r}: an empty name in the mix ('a+b+c', no empty parts)")
+    keys = [mix_key(n) for n in names]
+    if len(set(keys)) != len(keys): raise ValueError(f"data {data!r} names a dataset twice: use `weights` to draw one more often")
+    return names
+
+def mix_key(name) -> str:
+    "How a dataset of a mix is named in scores and weights: its canonical name, or a folder's name."
+    if isinstance(name, str) and (name in DATASETS or name in _ALIASES or name == 'synthetic'): return _canonical(name)
+    return Path(name).name
+
+class MixedDataset(torch.utils.data.ConcatDataset):
+    "Several `SegmentationDataset`s (same classes, same size) as one; `groups` names them, `group_of(i)` says whose item `i` is."
+    def __init__(self, datasets:dict, # {name: dataset}, in order
+                ):
+        if not datasets: raise ValueError('a mix needs at least one dataset')
+        self.groups, parts = list(datasets), list(datasets.values())
+        super().__init__(parts)
+        first = parts[0]
+        for k, d in datasets.items():
+            if list(d.classes) != list(first.classes):
+                raise ValueError(f"cannot mix {self.groups[0]!r} (classes {list(first.classes)}) with {k!r} (classes {list(d.classes)}): "
+                                 "a mix needs datasets with the same classes")
+            if tuple(d.size) != tuple(first.size): raise ValueError(f'cannot mix datasets of sizes {first.size} and {d.size}')
+        self.classes, self.n_classes, self.size = list(first.classes), len(first.classes), tuple(first.size)
+
+    def group_of(self, idx) -> np.ndarray:
+        "The group number (index into `groups`) of each item index in `idx`."
+        return np.searchsorted(self.cumulative_sizes, np.asarray(idx), side='right')
+
+    def item_weights(self, weights:dict, # {group: share of the draws}; every group named, each share > 0
+                    ) -> torch.Tensor:
+        "One sampling weight per item such that group `g` gets `weights[g] / sum(weights)` of the draws."
+        unknown, missing = sorted(set(weights) - set(self.groups)), [g for g in self.groups if g not in weights]
+        if unknown or missing:
+            raise ValueError(f"weights {weights} must name each dataset of the mix ({', '.join(self.groups)}) and no other: "
+                             + '; '.join(s for s in (f"unknown {unknown}" if unknown else '', f"missing {missing}" if missing else '') if s))
+        bad = {g: w for g, w in weights.items() if not (isinstance(w, (int, float)) and not isinstance(w, bool) and np.isfinite(w) and w > 0)}
+        if bad: raise ValueError(f'weights must be finite numbers above 0: {bad}')
+        return torch.cat([torch.full((len(d),), weights[g] / len(d), dtype=torch.float64) for g, d in zip(self.groups, self.datasets)])
+
+    def reseed(self, seed:int):
+        "Reseed every part's augmentation (each from its own seed)."
+        for k, d in enumerate(self.datasets):
+            if hasattr(d, 'reseed'): d.reseed(seed + k)
+
+    def __repr__(self):
+        return f"MixedDataset({', '.join(f'{g}: {len(d)}' for g, d in zip(self.groups, self.datasets))}; size={self.size}, classes={self.classes})"
+
+class WeightedEpochSampler(torch.utils.data.Sampler):
+    "Draws `n` item indices with replacement, item `i` with probability proportional to `weights[i]`; epoch `e`'s draw comes from `(seed, e)`."
+    def __init__(self, weights, # one weight per item (e.g. `MixedDataset.item_weights`)
+                 n:int=None, # draws per epoch (default: the number of items)
+                 seed:int=0, # the run's seed
+                 rank:int=0, # this process (distributed training: each process takes `rank::world` of the same draw)
+                 world:int=1, # the number of processes
+                ):
+        self.weights = torch.as_tensor(weights, dtype=torch.float64)
+        self.n, self.seed, self.rank, self.world, self.epoch = n or len(self.weights), seed, rank, world, 0
+    def set_epoch(self, epoch:int): self.epoch = epoch
+    def __iter__(self):
+        g = torch.Generator().manual_seed(int(np.random.SeedSequence([self.seed, self.epoch]).generate_state(1)[0]))
+        idx = torch.multinomial(self.weights, self.n, replacement=True, generator=g)
+        return iter(idx[self.rank::self.world].tolist())
+    def __len__(self): return len(range(self.rank, self.n, self.world))
+
 # %% ../nbs/00_data.ipynb #a727c0a3
-def dataloaders(name, # dataset key or folder, as for `get_source`
+def dataloaders(name, # dataset key or folder, as for `get_source`; several joined by '+' (see `mix_names`)
                 size:tuple=(256, 192), # (height, width)
                 bs:int=8, # batch size
-                valid_pct:float=0.15, # hold-out fraction
+                valid_pct:float=0.15, # hold-out fraction (of each dataset)
                 seed:int=42, # hold-out and shuffling seed
                 root=None, # the data folder; default `data_root()`
                 cache_dir=None, # .npy cache folder; None: memory only
                 num_workers:int=0, # DataLoader worker processes
                 augment:bool=True, # augment the training images
-                n_samples:int=None, # use only this many images (split in the same proportion): quick runs and tests
+                n_samples:int=None, # use only this many images (of each dataset; split in the same proportion): quick runs and tests
                 pin_memory:bool=False, # pin batches in page-locked memory (faster copies to a CUDA GPU)
                 progress:bool=True, # progress bar while the cache is built
+                weights:dict=None, # several datasets: each one's share of the training draws, e.g. {'portraits': 1, 'ccp': 1}
                ) -> tuple:
-    "(train_dl, valid_dl) over the seeded hold-out split of `name`: cached, the training one augmented and shuffled."
-    tsrc, vsrc = holdout_sources(name, root, valid_pct, seed, n_samples)
-    tr = SegmentationDataset(tsrc, size, augment=augment, cache_dir=cache_dir, progress=progress, seed=seed)
-    va = SegmentationDataset(vsrc, size, augment=False, cache_dir=cache_dir, progress=progress)
+    "(train_dl, valid_dl) over the seeded hold-out split of `name` (of each of its datasets): cached, the training one augmented and shuffled."
+    parts = {}
+    for key in mix_names(name):
+        tsrc, vsrc = holdout_sources(key, root, valid_pct, seed, n_samples)
+        parts[mix_key(key)] = (SegmentationDataset(tsrc, size, augment=augment, cache_dir=cache_dir, progress=progress, seed=seed),
+                               SegmentationDataset(vsrc, size, augment=False, cache_dir=cache_dir, progress=progress))
+    if len(parts) == 1 and weights is None: (tr, va), = parts.values()
+    else: tr, va = (MixedDataset({k: p[i] for k, p in parts.items()}) for i in (0, 1))
     # the shuffle order and (through seed_worker) the workers' augmentations come from `generator`: reseeding it
     # at an epoch's start makes that epoch reproducible. Workers are not kept between epochs so that this holds.
     g = torch.Generator().manual_seed(seed)
     kw = dict(num_workers=num_workers, worker_init_fn=seed_worker, pin_memory=pin_memory)
     # an incomplete last batch is dropped: batch norm is unreliable on a batch of one or two
-    train_dl = torch.utils.data.DataLoader(tr, batch_size=bs, shuffle=True, drop_last=len(tr) > bs, generator=g, **kw)
+    if weights is None: train_kw = dict(shuffle=True)
+    else: train_kw = dict(sampler=WeightedEpochSampler(tr.item_weights(weights), seed=seed))  # `set_epoch` reseeds it
+    train_dl = torch.utils.data.DataLoader(tr, batch_size=bs, drop_last=len(tr) > bs, generator=g, **train_kw, **kw)
     valid_dl = torch.utils.data.DataLoader(va, batch_size=bs, shuffle=False, **kw)
     return train_dl, valid_dl
+
 
 # %% ../nbs/00_data.ipynb #8c8023c9
 def _fetch(url:str, dest:Path, progress:bool=True, timeout:float=60) -> Path:

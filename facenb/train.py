@@ -17,7 +17,7 @@ from fastprogress.fastprogress import master_bar, progress_bar
 from fastcore.basics import patch
 
 from .data import (get_source, holdout_sources, dataloaders, SegmentationDataset, atomic_write, atomic_write_text,
-                         remove_partial_writes)
+                         remove_partial_writes, mix_names, mix_key, MixedDataset, WeightedEpochSampler)
 from .models import get_model, default_device, list_models
 from .losses import get_loss
 from .metrics import SegmentationMeter, per_class_scores
@@ -36,7 +36,8 @@ __all__ = ['RUN_FILES', 'RESUME_OPTIONS', 'TrainConfig', 'write_json', 'resolve_
 class TrainConfig:
     "Every option of a training run; saved as `config.json` with the run."
     arch:str='resnet34' # model name for `get_model`: 'unet', 'unet11', 'unet16', 'resnet34'
-    data:str='portraits' # dataset for `get_source`: 'portraits', 'human-segmentation', 'fasseg', 'synthetic' or a folder
+    data:str='portraits' # dataset for `get_source`: 'portraits', 'human-segmentation', 'fasseg', 'ccp', 'synthetic' or a folder; several joined by '+'
+    data_weights:dict|None=None # several datasets: each one's share of the training draws, e.g. {"portraits": 1, "ccp": 1} (None: as many draws as images)
     size:tuple=(256,192) # height, width the images are resized to
     bs:int=8 # batch size
     epochs:int=30 # number of epochs (the report's 30)
@@ -156,12 +157,14 @@ def make_dataloaders(config:TrainConfig, # the run's config
                                                  'the loop needs validation images to pick best.pt')
     train_dl, valid_dl = dataloaders(c.data, tuple(c.size), c.bs, c.valid_pct, c.seed, root=c.root, cache_dir=c.cache_dir,
                                      num_workers=c.num_workers, augment=c.augment, n_samples=c.n_samples,
-                                     pin_memory=torch.device(device).type == 'cuda', progress=progress)
+                                     pin_memory=torch.device(device).type == 'cuda', progress=progress, weights=c.data_weights)
     check_classes(c, train_dl.dataset.classes)
-    masks = train_dl.dataset.masks
-    if len(masks) and masks.min() == masks.max():  # every pixel of every training mask is the same class
-        raise ValueError(f"every training mask of {c.data!r} ({len(masks)} images) is {'empty' if masks.max() == 0 else 'all class ' + str(int(masks.max()))}"
-                         f": there is nothing to learn. Check the mask files (0 for the background, 1 or 255 for the person)")
+    ds = train_dl.dataset
+    for name, part in zip(getattr(ds, 'groups', [c.data]), getattr(ds, 'groups', None) and ds.datasets or [ds]):
+        masks = part.masks
+        if len(masks) and masks.min() == masks.max():  # every pixel of every training mask is the same class
+            raise ValueError(f"every training mask of {name!r} ({len(masks)} images) is {'empty' if masks.max() == 0 else 'all class ' + str(int(masks.max()))}"
+                             f": there is nothing to learn. Check the mask files (0 for the background, 1 or 255 for the person)")
     return train_dl, valid_dl
 
 # %% ../nbs/04_training.ipynb #69173573
@@ -222,7 +225,20 @@ def validate_config(config:TrainConfig, # the run's options
         v = getattr(c, name)
         if v: need(not Path(v).exists() or Path(v).is_dir(), name, 'is a file, not a folder')
     if c.root is not None: need(Path(c.root).is_dir(), 'root', 'no such folder')
-    if check_data: check_classes(c, get_source(c.data, 'trainval', root=c.root).classes)
+    try: names = mix_names(c.data)
+    except ValueError as e: raise _option_error('data', c.data, str(e)) from None
+    keys = [mix_key(n) for n in names]
+    if c.data_weights is not None:
+        w = c.data_weights
+        need(isinstance(w, dict) and len(names) > 1, 'data_weights', "weighs the datasets of a mix (--data 'portraits+ccp'): a dict of shares")
+        need(sorted(w) == sorted(keys), 'data_weights', f"must name each dataset of the mix ({', '.join(keys)}) and no other")
+        need(all(_is_num(v) and v > 0 for v in w.values()), 'data_weights', 'shares must be finite numbers above 0')
+    if check_data:
+        classes = {k: get_source(n, 'trainval', root=c.root).classes for k, n in zip(keys, names)}
+        first = next(iter(classes.values()))
+        for k, cl in classes.items():
+            need(list(cl) == list(first), 'data', f"a mix needs datasets with the same classes: {keys[0]!r} has {list(first)}, {k!r} has {list(cl)}")
+        check_classes(c, first)
     return c
 
 # %% ../nbs/04_training.ipynb #3b3bcffb
@@ -311,9 +327,11 @@ def _progress(it, total=None, parent=None, show=True):
     return progress_bar(it, total=total, parent=parent, leave=False) if show else it
 
 def format_epoch(row:dict) -> str:
-    "One epoch in the report's format, plus the epoch's time."
+    "One epoch in the report's format, plus the epoch's time (and, for several datasets, each one's val Jaccard)."
     keys = ['train_loss', 'train_dice', 'train_jaccard', 'val_loss', 'val_dice', 'val_jaccard']
-    return ', '.join(f'{k}: {row[k]:.3f}' for k in keys) + f", time: {row['time']:.1f}s"
+    groups = [k[len('val_'):-len('_jaccard')] for k in row if k.startswith('val_') and k.endswith('_jaccard') and k not in ('val_jaccard', 'val_mean_jaccard')]
+    per = ' (' + ', '.join(f"{g}: {row['val_' + g + '_jaccard']:.3f}" for g in groups) + ')' if groups else ''
+    return ', '.join(f'{k}: {row[k]:.3f}' for k in keys) + per + f", time: {row['time']:.1f}s"
 
 def write_csv(path, # the file to (re)write
               rows:list, # dicts; the columns are all their keys, in order of appearance
@@ -417,21 +435,32 @@ def validate(self:Learner, dl:DataLoader|None=None, # batches to evaluate (defau
              max_steps:int|None=None, # evaluate at most this many batches
              show:bool=False, # show a progress bar
              mb=None) -> dict:
-    "Loss (mean over images) and `SegmentationMeter` metrics of the model on `dl`."
+    "Loss (mean over images) and `SegmentationMeter` metrics of the model on `dl`; several datasets: also each one's (`per_dataset`)."
     dl = self.valid_dl if dl is None else dl
     self.model.eval()
-    meter, tot_loss, n = SegmentationMeter(self.config.n_classes, self.config.threshold), 0., 0
-    total = len(dl) if max_steps is None else min(len(dl), max_steps)
+    new_meter = lambda: [SegmentationMeter(self.config.n_classes, self.config.threshold), 0., 0]  # meter, loss sum, images
+    total, pos = (len(dl) if max_steps is None else min(len(dl), max_steps)), 0
+    groups = getattr(dl.dataset, 'groups', None)  # a MixedDataset: score each dataset apart too
+    if groups: gid, per = torch.as_tensor(dl.dataset.group_of(list(dl.sampler))), [new_meter() for _ in groups]
+    whole = new_meter()
     for i, (x, y) in enumerate(_progress(dl, total=total, parent=mb, show=show)):
         if i >= total: break
         x, y = self._to(x, y)
         with self._autocast(): logits = self.model(x)
         logits = logits.float()
-        tot_loss += self.loss_func(logits, y).item() * len(x); n += len(x)
-        meter.update(logits, y)
-    if is_sharded(dl): tot_loss, n = all_reduce_meter(meter, tot_loss, n, self.device)  # the whole split, not one shard
-    self.valid_meter = meter  # multi-class: its confusion matrix, for `evaluate`
-    return dict(loss=tot_loss / max(n, 1), n_images=n, **meter.compute())
+        parts = [(whole, slice(None))]
+        if groups:  # the loader keeps its sampler's order: batch i holds items pos .. pos+len(x)
+            g = gid[pos:pos + len(x)].to(logits.device); pos += len(x)
+            parts += [(per[k], g == k) for k in g.unique().tolist()]
+        for m, sel in parts:
+            lg, yy = logits[sel], y[sel]
+            m[0].update(lg, yy); m[1] += self.loss_func(lg, yy).item() * len(lg); m[2] += len(lg)
+    for m in [whole] + (per if groups else []):
+        if is_sharded(dl): m[1], m[2] = all_reduce_meter(m[0], m[1], m[2], self.device)  # the whole split, not one shard
+    self.valid_meter = whole[0]  # multi-class: its confusion matrix, for `evaluate`
+    res = dict(loss=whole[1] / max(whole[2], 1), n_images=whole[2], **whole[0].compute())
+    if groups: res['per_dataset'] = {g: dict(loss=m[1] / max(m[2], 1), n_images=m[2], **m[0].compute()) for g, m in zip(groups, per)}
+    return res
 
 # %% ../nbs/04_training.ipynb #99fa6059
 @patch
@@ -529,7 +558,10 @@ def fit(self:Learner, epochs:int|None=None, # train until this many epochs are c
             row = dict(epoch=self.epoch + 1, lr=self.opt.param_groups[0]['lr'])
             row.update(self._train_epoch(mb, show=progress))
             v = self.validate(max_steps=self.config.max_valid_steps, show=progress, mb=mb)
-            row.update({f'val_{k}': val for k, val in v.items() if k != 'n_images'}, n_valid=v['n_images'])
+            row.update({f'val_{k}': val for k, val in v.items() if k not in ('n_images', 'per_dataset')}, n_valid=v['n_images'])
+            for g, s in v.get('per_dataset', {}).items():  # several datasets: each one's loss, Dice, Jaccard and size
+                row.update({f'val_{g}_{k}': s[k] for k in ('loss', 'dice', 'jaccard')}, **{f'n_valid_{g}': s['n_images']})
+            if 'per_dataset' in v: row['val_mean_jaccard'] = float(np.mean([s['jaccard'] for s in v['per_dataset'].values()]))
             row['valid_time'] = perf_counter() - t0 - row['train_time']
             row['time'] = perf_counter() - t0
             if self._end_epoch(row, mb, show=progress): break
@@ -621,7 +653,8 @@ class ShardSampler(Sampler):
 
 def is_sharded(dl:DataLoader) -> bool:
     "True if `dl` holds only this process's share of the data (its sums are then added up over the processes)."
-    return isinstance(getattr(dl, 'sampler', None), (DistributedSampler, ShardSampler))
+    s = getattr(dl, 'sampler', None)
+    return isinstance(s, (DistributedSampler, ShardSampler)) or (isinstance(s, WeightedEpochSampler) and s.world > 1)
 
 def shard_dataloaders(train_dl:DataLoader, # the training loader of `make_dataloaders`
                       valid_dl:DataLoader, # its validation loader
@@ -633,7 +666,9 @@ def shard_dataloaders(train_dl:DataLoader, # the training loader of `make_datalo
     rank, world = process_rank() if rank is None else rank, world_size() if world is None else world
     tds, vds, bs = train_dl.dataset, valid_dl.dataset, train_dl.batch_size
     kw = dict(num_workers=train_dl.num_workers, worker_init_fn=train_dl.worker_init_fn, pin_memory=train_dl.pin_memory)
-    ts = DistributedSampler(tds, num_replicas=world, rank=rank, shuffle=True, seed=seed)
+    s = train_dl.sampler  # weighted draws (several datasets): every process draws the same, each takes its share
+    ts = (WeightedEpochSampler(s.weights, s.n, s.seed, rank, world) if isinstance(s, WeightedEpochSampler)
+          else DistributedSampler(tds, num_replicas=world, rank=rank, shuffle=True, seed=seed))
     tdl = DataLoader(tds, batch_size=bs, sampler=ts, drop_last=len(ts) > bs, generator=train_dl.generator, **kw)
     vdl = DataLoader(vds, batch_size=valid_dl.batch_size, sampler=ShardSampler(len(vds), rank, world), **kw)
     return tdl, vdl
@@ -798,16 +833,18 @@ def evaluate(model_or_checkpoint, # an `nn.Module`, a checkpoint file or a run f
     if size is not None: c = replace(c, size=tuple(size))
     if root is not None: c = replace(c, root=str(root))
     if cache_dir is not None: c = replace(c, cache_dir=str(cache_dir))
-    if isinstance(data, (str, Path)) and str(data) != c.data: c = replace(c, data=str(data), n_samples=None)
+    if isinstance(data, (str, Path)) and str(data) != c.data:  # another dataset: all of its split (one of the run's: the run's subset)
+        ours = {mix_key(n) for n in mix_names(c.data)} >= {mix_key(n) for n in mix_names(str(data))}
+        c = replace(c, data=str(data), n_samples=c.n_samples if ours else None, data_weights=None)
     if isinstance(data, DataLoader): dl = data
     else:
         if isinstance(data, Dataset): ds = data
-        elif split in ('valid', 'train'):  # the run's own hold-out (and subset, for a quick run)
-            src = holdout_sources(c.data, c.root, c.valid_pct, c.seed, c.n_samples)[split == 'valid']
-            ds = SegmentationDataset(src, size=tuple(c.size), cache_dir=c.cache_dir, progress=progress)
-        elif split in ('trainval', 'test'):
-            ds = SegmentationDataset(get_source(c.data, split, root=c.root), size=tuple(c.size), cache_dir=c.cache_dir, progress=progress)
-        else: raise ValueError(f"split must be 'valid', 'train', 'trainval' or 'test', not {split!r}")
+        else:  # 'valid' / 'train': the run's own hold-out (and subset, for a quick run) of each dataset; else the whole split
+            def source(name): return (holdout_sources(name, c.root, c.valid_pct, c.seed, c.n_samples)[split == 'valid']
+                                      if split in ('valid', 'train') else get_source(name, split, root=c.root))
+            parts = {mix_key(n): SegmentationDataset(source(n), size=tuple(c.size), cache_dir=c.cache_dir, progress=progress)
+                     for n in mix_names(c.data)}
+            ds = MixedDataset(parts) if len(parts) > 1 else next(iter(parts.values()))
         dl = DataLoader(ds, batch_size=bs, shuffle=False, num_workers=num_workers)
     classes = getattr(dl.dataset, 'classes', None)
     if classes is not None and (len(classes) > 2 or n_classes > 1) and len(classes) != n_classes:
