@@ -9,7 +9,7 @@ environment (see `bench/mediapipe_peer.py`), with its own threading, in the same
 
     python bench/peer.py --models mixed=runs/mixed-cpu-160 portraits-only=runs/resnet34-cpu-160 \\
         --onnx mixed-onnx=runs/mixed.onnx --mediapipe-python .venv-mediapipe/bin/python \\
-        --out facenb/records/people/peer.json --figure images/people_worst.png
+        --out facenb/records/people-peer/peer.json --figure facenb/records/people-peer/people_worst.jpg
 
 Prints a table (mean Jaccard / Dice per dataset, milliseconds per photo) and writes the JSON record: the scores of
 every photo (for worst cases), the means, the latencies, the machine and the versions.
@@ -59,7 +59,7 @@ def main():
     p.add_argument('--threshold', type=float, default=0.5)
     p.add_argument('--limit', type=int, default=None, help='at most this many photos per dataset (quick checks)')
     p.add_argument('--out', type=Path, default=None, help='write the record (JSON) here')
-    p.add_argument('--figure', type=Path, default=None, help='draw the worst photos of the first model here (PNG)')
+    p.add_argument('--figure', type=Path, default=None, help='draw the worst photos of the first model here (.jpg or .png)')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
 
@@ -131,7 +131,7 @@ def draw_worst(path, photos, truths, where, runs, datasets, per_dataset=2):
             m = runs[label][0][i]
             axs[r, c].imshow(overlay(photos[i], m)); axs[r, c].set_title(f'{label}: J {scores(m, truths[i])[1]:.2f}', fontsize=7)
     for ax in axs.flat: ax.axis('off')
-    plt.tight_layout(); fig.savefig(path, dpi=72); plt.close(fig)
+    plt.tight_layout(); fig.savefig(path, dpi=72, **({'pil_kwargs': {'quality': 72}} if str(path).lower().endswith(('.jpg', '.jpeg')) else {})); plt.close(fig)
     print(f'saved {path}')
 
 if __name__ == '__main__': main()

@@ -22,7 +22,7 @@ __all__ = ['MIXED_DATA', 'MIXED_RECIPE', 'per_dataset_scores', 'scores_markdown'
 # %% ../nbs/09_people.ipynb #a1d9ab54
 MIXED_DATA = 'portraits+human-segmentation+ccp'  # portraits, people in other scenes, full-length photos
 MIXED_RECIPE = replace(CPU_RECIPE, data=MIXED_DATA, data_weights={'portraits': 1, 'human-segmentation': 1, 'ccp': 1},
-                       epochs=22, out='runs/mixed-cpu-160')
+                       epochs=26, out='runs/mixed-cpu-160')
 
 # %% ../nbs/09_people.ipynb #b98064fd
 def per_dataset_scores(res:dict, # a result of `evaluate` (or `facenb evaluate`'s JSON)

@@ -110,8 +110,9 @@ def resolve_amp(amp:str|bool|None, # 'auto', 'off', 'fp16', 'bf16' (True means '
     if amp == 'off': return None
     if device.type != 'cuda':
         if amp == 'auto': return None
-        raise ValueError(f"amp={amp!r} asks for mixed precision on {device.type}: it is only supported (and only faster) "
-                         f"on CUDA; on a CPU bfloat16 is about 170x slower. Use amp='auto' or 'off'.")
+        if amp == 'bf16' and device.type == 'cpu': return torch.bfloat16  # asked for: faster only on CPUs with native bfloat16
+        raise ValueError(f"amp={amp!r} asks for float16 mixed precision on {device.type}: only CUDA runs it. Use amp='auto' or 'off' "
+                         f"(or 'bf16' on a CPU with native bfloat16, AVX512-BF16 or AMX; elsewhere it is emulated and far slower)")
     if amp == 'auto': return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.float16 if amp == 'fp16' else torch.bfloat16
 
@@ -160,7 +161,8 @@ def make_dataloaders(config:TrainConfig, # the run's config
                                      pin_memory=torch.device(device).type == 'cuda', progress=progress, weights=c.data_weights)
     check_classes(c, train_dl.dataset.classes)
     ds = train_dl.dataset
-    for name, part in zip(getattr(ds, 'groups', [c.data]), getattr(ds, 'groups', None) and ds.datasets or [ds]):
+    parts = dict(zip(ds.groups, ds.datasets)) if isinstance(ds, MixedDataset) else {c.data: ds}
+    for name, part in parts.items():
         masks = part.masks
         if len(masks) and masks.min() == masks.max():  # every pixel of every training mask is the same class
             raise ValueError(f"every training mask of {name!r} ({len(masks)} images) is {'empty' if masks.max() == 0 else 'all class ' + str(int(masks.max()))}"
@@ -329,7 +331,7 @@ def _progress(it, total=None, parent=None, show=True):
 def format_epoch(row:dict) -> str:
     "One epoch in the report's format, plus the epoch's time (and, for several datasets, each one's val Jaccard)."
     keys = ['train_loss', 'train_dice', 'train_jaccard', 'val_loss', 'val_dice', 'val_jaccard']
-    groups = [k[len('val_'):-len('_jaccard')] for k in row if k.startswith('val_') and k.endswith('_jaccard') and k not in ('val_jaccard', 'val_mean_jaccard')]
+    groups = [k[len('n_valid_'):] for k in row if k.startswith('n_valid_')]  # several datasets: each one's count and scores
     per = ' (' + ', '.join(f"{g}: {row['val_' + g + '_jaccard']:.3f}" for g in groups) + ')' if groups else ''
     return ', '.join(f'{k}: {row[k]:.3f}' for k in keys) + per + f", time: {row['time']:.1f}s"
 
