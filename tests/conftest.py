@@ -31,3 +31,31 @@ def mirror(tmp_path_factory):
     folder = tmp_path_factory.mktemp('mirror')
     for name in LAYOUTS: build_archive(name, data_root(), folder)
     with serve(folder) as url: yield url
+
+def easy_task(folder, # where to write images/ and masks/
+              n:int=64, # number of pairs
+              size:tuple=(64, 48), # (height, width)
+              seed:int=0):
+    "A task any working model learns in seconds: a bright noisy ellipse (the mask) on a dark noisy background, as PNG files."
+    import numpy as np
+    from PIL import Image
+    folder, rng, (H, W) = Path(folder), np.random.default_rng(seed), size
+    yy, xx = np.mgrid[0:H, 0:W]
+    for sub in ('images', 'masks'): (folder/sub).mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        cy, cx = rng.uniform(0.3, 0.7, 2)*(H, W)
+        ry, rx = rng.uniform(0.15, 0.35, 2)*(H, W)
+        m = ((yy - cy)/ry)**2 + ((xx - cx)/rx)**2 <= 1
+        img = rng.uniform(0, 110, (H, W, 3))
+        img[m] = rng.uniform(150, 255, (int(m.sum()), 3))
+        Image.fromarray(img.astype(np.uint8)).save(folder/'images'/f'{i:03d}.png')
+        Image.fromarray(m.astype(np.uint8)*255).save(folder/'masks'/f'{i:03d}.png')
+    return folder
+
+@pytest.fixture
+def torch_threads():
+    "Restore torch's CPU thread count after a test that trains in this process (`--threads` sets it for the whole process)."
+    import torch
+    n = torch.get_num_threads()
+    yield
+    torch.set_num_threads(n)
