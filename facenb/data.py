@@ -4,20 +4,21 @@
 
 # %% auto #0
 __all__ = ['DATASETS', 'SOURCE_NAMES', 'FASSEG_CLASSES', 'FASSEG_PALETTE', 'BINARY_CLASSES', 'CCP_GROUPS', 'CCP_VARIANTS',
-           'IMAGE_EXTS', 'MASK_EXTS', 'SPLITS', 'MIX_SEP', 'cache_root', 'data_root', 'record_path', 'to_uint8',
-           'read_image', 'read_portrait_mask', 'read_binary_mask', 'labels_from_colors', 'read_fasseg_labels',
-           'read_ccp_label_names', 'ccp_classes', 'read_ccp_labels', 'read_ccp_mask', 'ccp_pairs', 'fit_mask_to_image',
-           'split_indices', 'atomic_write', 'atomic_write_text', 'remove_partial_writes', 'holdout_split',
-           'pair_by_stem', 'read_class_names', 'read_label_mask', 'SegmentationSource', 'ArraySource', 'portrait_pairs',
-           'get_source', 'sample_source', 'holdout_sources', 'synthetic_people', 'summarize', 'class_colors', 'overlay',
-           'show_pairs', 'browse', 'eval_transform', 'augment_transform', 'fit_box', 'SegmentationDataset',
-           'seed_worker', 'show_batch', 'mix_names', 'mix_key', 'MixedDataset', 'WeightedEpochSampler', 'dataloaders',
-           'validate_layout', 'download', 'downloads_enabled', 'archive_url', 'ensure_dataset', 'prepare_runtime']
+           'IMAGE_EXTS', 'MASK_EXTS', 'SPLITS', 'MIX_SEP', 'cache_root', 'is_dataset_name', 'data_root', 'record_path',
+           'to_uint8', 'read_image', 'read_portrait_mask', 'read_binary_mask', 'labels_from_colors',
+           'read_fasseg_labels', 'read_ccp_label_names', 'ccp_classes', 'read_ccp_labels', 'read_ccp_mask', 'ccp_pairs',
+           'fit_mask_to_image', 'split_indices', 'atomic_write', 'atomic_write_text', 'remove_partial_writes',
+           'holdout_split', 'pair_by_stem', 'read_class_names', 'read_label_mask', 'SegmentationSource', 'ArraySource',
+           'portrait_pairs', 'get_source', 'sample_source', 'holdout_sources', 'synthetic_people', 'summarize',
+           'class_colors', 'overlay', 'show_pairs', 'browse', 'eval_transform', 'augment_transform', 'fit_box',
+           'SegmentationDataset', 'seed_worker', 'show_batch', 'mix_names', 'mix_key', 'MixedDataset',
+           'WeightedEpochSampler', 'dataloaders', 'validate_layout', 'download', 'downloads_enabled', 'archive_url',
+           'ensure_dataset', 'prepare_runtime']
 
 # %% ../nbs/00_data.ipynb #0a6df742
-import functools, hashlib, json, os, re, shutil, sys, tempfile, urllib.request, zipfile
+import errno, functools, hashlib, json, os, re, shutil, sys, tempfile, urllib.error, urllib.parse, urllib.request, zipfile
 from collections import Counter
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 import torch
@@ -61,6 +62,10 @@ def cache_root() -> Path:
     base = os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache'
     return Path(base)/'facenb'
 
+def is_dataset_name(name) -> bool:
+    "True for a name `get_source` knows ('portraits', 'fasseg-v2', 'synthetic', ...), False for anything else (a folder)."
+    return isinstance(name, str) and (name in DATASETS or name in _ALIASES or name == 'synthetic')
+
 def _canonical(name:str) -> str:
     name = _ALIASES.get(name, name)
     if name not in DATASETS and name != 'synthetic':
@@ -78,6 +83,9 @@ def data_root(name:str=None, # a dataset key ('portraits', 'human-segmentation',
             here = Path.cwd()
             found = next((p/root for p in (here, *here.parents) if (p/root).is_dir()), here/root)
             root = found.resolve()
+        if root.exists() and not root.is_dir():
+            raise NotADirectoryError(f"FACENB_DATA={env!r} is a file ({root}), not a folder: set FACENB_DATA to the folder "
+                                     f"that holds the datasets, or unset it to use {cache_root()/'data'}")
     else: root = cache_root()/'data'
     return root if name is None else root/DATASETS[_canonical(name)]['folder']
 
@@ -317,16 +325,44 @@ def split_indices(n:int, # number of items
     return np.sort(perm[n_valid:]), np.sort(perm[:n_valid])
 
 # %% ../nbs/00_data.ipynb #8e2c4a97
+def _umask() -> int:
+    "This process's umask (from /proc where Linux has it: reading it there changes nothing)."
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('Umask:'): return int(line.split()[1], 8)
+    except (OSError, ValueError): pass
+    m = os.umask(0o022); os.umask(m)
+    return m
+
+_WRITE_FAILED = ('No space left', 'Disk quota', 'File too large', 'file write failed', 'basic_ios::clear', 'inline_container')
+
+def _write_error(path, e:BaseException) -> OSError:
+    "One line naming the file that could not be written and why; a full disk (torch says `enforce fail at inline_container.cc`) said plainly."
+    text = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+    full = getattr(e, 'errno', None) in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) or any(s in str(e) for s in _WRITE_FAILED)
+    why = (f'the disk is full, or a quota or file-size limit is reached ({text}): free some space or write elsewhere; '
+           'the file as it was before is untouched') if full else text
+    err = OSError(f"could not write '{path}': {why}")
+    err.errno = getattr(e, 'errno', None) or (errno.ENOSPC if full else errno.EIO)
+    return err
+
 def atomic_write(path, # the file to (re)write
                  write, # called with a temporary path beside `path`, which it fills
                 ) -> Path:
     "Write a file all at once or not at all: `write(tmp)` on a temporary file in the same folder, then `os.replace`."
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp'); os.close(fd)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp'); os.close(fd)
+    except OSError as e: raise _write_error(path, e) from None
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it 0600: the file gets the mode any other program would give it
         os.replace(tmp, path)
+    except (OSError, RuntimeError) as e:
+        if isinstance(e, RuntimeError) and not any(s in str(e) for s in _WRITE_FAILED): raise  # not about writing
+        raise _write_error(path, e) from None
     finally:
         if os.path.exists(tmp): os.unlink(tmp)
     return path
@@ -781,7 +817,7 @@ def augment_transform(rotate:float=15, # largest rotation, degrees
         A.ColorJitter(brightness=jitter, contrast=jitter, saturation=jitter, hue=0.03, p=0.8)], seed=seed)
 
 # %% ../nbs/00_data.ipynb #8d4f590d
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2  # 2: the cache records the size and time of every file it was built from
 
 def _to_tensor(image, mask, n_classes):
     x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255)
@@ -814,26 +850,35 @@ class SegmentationDataset(torch.utils.data.Dataset):
         self.images, self.masks, self.boxes = self._load_or_build(progress)
 
     def _cache_stem(self):
-        h = hashlib.md5('\n'.join(self.source.names).encode()).hexdigest()[:10]
-        return f'{self.source.key}-{self.source.split}-{self.size[0]}x{self.size[1]}-{h}'
+        root = getattr(self.source, 'root', None)  # two copies of a dataset (a small one, the real one) never share a cache
+        key = '\n'.join([str(Path(root).resolve()) if root is not None else '', *self.source.names])
+        return f'{self.source.key}-{self.source.split}-{self.size[0]}x{self.size[1]}-{hashlib.md5(key.encode()).hexdigest()[:10]}'
+
+    def _file_stamps(self) -> list:
+        "[size, modification time (ns)] of every photo and mask the cache is built from: a file edited or replaced changes its stamp."
+        paths = [*getattr(self.source, 'image_paths', []), *getattr(self.source, 'mask_paths', [])]
+        return [[st.st_size, st.st_mtime_ns] for st in map(os.stat, paths)]
 
     def _load_or_build(self, progress):
         use_disk = self.cache_dir is not None and getattr(self.source, 'cacheable', True)
         if use_disk:
-            stem = self.cache_dir/self._cache_stem()
+            stem, stamps = self.cache_dir/self._cache_stem(), self._file_stamps()
             try:
                 meta = json.loads(stem.with_suffix('.json').read_text())
-                if meta['version'] == _CACHE_VERSION and meta['names'] == self.source.names:
+                if meta['version'] == _CACHE_VERSION and meta['names'] == self.source.names and meta['files'] == stamps:
                     return (np.load(f'{stem}.images.npy', mmap_mode='r'), np.load(f'{stem}.masks.npy', mmap_mode='r'),
                             np.array(meta['boxes']))
-            except (OSError, ValueError, KeyError): pass
+                changed = sum(a != b for a, b in zip(meta['files'], stamps)) if meta['version'] == _CACHE_VERSION else None
+                print(f"image cache {stem.name} in {self.cache_dir}: " + (f"{changed} of the {len(stamps)} photos and masks "
+                      "changed since it was built" if changed else 'built by an older facenb') + '; rebuilding it')
+            except (OSError, ValueError, KeyError, TypeError): pass  # no cache yet (or a damaged one): build it
         images, masks, boxes = self._build(progress)
         if use_disk:
             self.cache_dir.mkdir(parents=True, exist_ok=True)
             for arr, part in ((images, 'images'), (masks, 'masks')):
                 atomic_write(f'{stem}.{part}.npy', lambda tmp: np.save(open(tmp, 'wb'), arr))
             atomic_write_text(stem.with_suffix('.json'), json.dumps(
-                {'version': _CACHE_VERSION, 'names': self.source.names, 'boxes': boxes.tolist()}))
+                {'version': _CACHE_VERSION, 'names': self.source.names, 'files': stamps, 'boxes': boxes.tolist()}))
         return images, masks, boxes
 
     def _build(self, progress):
@@ -1018,11 +1063,11 @@ def dataloaders(name, # dataset key or folder, as for `get_source`; several join
 
 # %% ../nbs/00_data.ipynb #8c8023c9
 def _fetch(url:str, dest:Path, progress:bool=True, timeout:float=60) -> Path:
-    "Download `url` to `dest` atomically (temporary file, then rename), with a progress bar."
+    "Download `url` to `dest` atomically (temporary file, then rename), with a progress bar; network problems as one-line `ConnectionError`s."
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f'.{dest.name}.', suffix='.part')
     try:
-        with os.fdopen(fd, 'wb') as f, urllib.request.urlopen(url, timeout=timeout) as r:
+        with os.fdopen(fd, 'wb') as f, _open_url(url, timeout) as r:
             total = int(r.headers.get('Content-Length') or 0)
             chunk = 1 << 20
             steps = range(-(-total//chunk)) if total else None
@@ -1039,12 +1084,40 @@ def _fetch(url:str, dest:Path, progress:bool=True, timeout:float=60) -> Path:
                 if progress and not total and n >= 16 << 20 and n % (16 << 20) < chunk: print(f'\r{dest.name}: {n/2**20:.0f} MB', end='')
             if progress and not total: print(f'\r{dest.name}: {n/2**20:.1f} MB downloaded' if n >= 1 << 20 else f'{dest.name}: {n/1024:.0f} kB downloaded')
         if total and os.path.getsize(tmp) != total:
-            raise OSError(f'download of {url} incomplete: {os.path.getsize(tmp)} of {total} bytes')
+            raise ConnectionError(f'download of {url} incomplete: {os.path.getsize(tmp)} of {total} bytes; try again')
         os.replace(tmp, dest)
         return dest
-    except BaseException:
+    except TimeoutError: raise ConnectionError(f'download of {url} stalled for {timeout:.0f} s: try again, or use a mirror (FACENB_MIRROR)') from None
+    finally:
         if os.path.exists(tmp): os.remove(tmp)
-        raise
+
+def _open_url(url:str, timeout:float):
+    "`urlopen(url)`, its errors as one line saying what is missing or unreachable (a missing mirror file named as a file)."
+    try: return urllib.request.urlopen(url, timeout=timeout)
+    except urllib.error.HTTPError as e:
+        raise ConnectionError(f'{url} answered {e.code} {e.reason}: the archive is not there (check the URL, or FACENB_MIRROR)') from None
+    except urllib.error.URLError as e:
+        if url.startswith('file:'):
+            path = Path(urllib.request.url2pathname(urllib.parse.urlparse(url).path))
+            raise ConnectionError(f"no archive '{path.name}' in the mirror folder '{path.parent}' (FACENB_MIRROR): put the "
+                                  "dataset's archive there, or unset FACENB_MIRROR to download from its public source") from None
+        raise ConnectionError(f'could not reach {url} ({e.reason}): check the network, or use a mirror (FACENB_MIRROR)') from None
+
+def _member_path(name:str, archive:Path) -> PurePosixPath:
+    "The path of an archive member inside the folder it is extracted to; an absolute name or one going up with '..' is refused."
+    p = PurePosixPath(name.replace('\\', '/'))
+    if p.is_absolute() or '..' in p.parts or re.match(r'^[A-Za-z]:', p.as_posix()) or not p.parts:
+        raise ValueError(f"archive '{archive.name}' holds the member '{name}', whose name would put it outside the folder it is "
+                         "extracted to (absolute, or going up with '..'): a dataset archive never does; this one is not the "
+                         "expected dataset, nothing was extracted. Check the URL or the mirror's file")
+    return p
+
+def _extract_member(zf:zipfile.ZipFile, member:str, rel, out:Path, archive:Path):
+    "Copy one member to `out/rel`; the one place an archive writes a file, so `rel` is checked here, whatever chose it."
+    target = out/_member_path(str(rel), archive)
+    if not target.resolve().is_relative_to(out.resolve()): _member_path('../' + str(rel), archive)  # through a link: refused
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with zf.open(member) as src, open(target, 'wb') as dst: shutil.copyfileobj(src, dst)
 
 def _extract(archive:Path, spec:dict, out:Path):
     "Extract the folders and files of `spec` from `archive` into `out`, wherever they sit inside the archive."
@@ -1053,7 +1126,8 @@ def _extract(archive:Path, spec:dict, out:Path):
         raise ValueError(f"downloaded file '{archive.name}' is not a valid zip archive ({e}): the download is "
                          "corrupt or the URL does not point to an archive; try again") from e
     with zf:
-        members = [m for m in zf.namelist() if not m.endswith('/')]
+        named = {m: _member_path(m, archive).as_posix() for m in zf.namelist() if not m.endswith('/')}  # every name checked first
+        members = list(named.values())
         anchor = '/' + spec['anchor'].strip('/') + '/'
         hits = sorted({('/' + m)[:('/' + m).index(anchor)] for m in members if anchor in '/' + m}, key=len)
         if not hits: raise ValueError(f"archive '{archive.name}' has no folder '{spec['anchor']}/': not the expected dataset")
@@ -1064,15 +1138,11 @@ def _extract(archive:Path, spec:dict, out:Path):
         files = {prefix + f for f in (*spec['files'], *spec['optional_files'])}
         for f in spec['files']:
             if prefix + f not in members: raise ValueError(f"archive '{archive.name}' lacks '{prefix + f}'")
-        for m in members:
+        for member, m in named.items():
             rel = m[len(prefix):]
-            name = rel.rsplit('/', 1)[-1]
             in_dir = any(m.startswith(w) and '/' not in m[len(w):] for w in wanted)  # direct children only
-            if not (m in files or in_dir) or name.startswith('.'): continue
-            if '..' in Path(rel).parts or Path(rel).is_absolute(): raise ValueError(f"unsafe path in archive: '{m}'")
-            target = out/rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(m) as src, open(target, 'wb') as dst: shutil.copyfileobj(src, dst)
+            if not (m in files or in_dir) or rel.rsplit('/', 1)[-1].startswith('.'): continue
+            _extract_member(zf, member, rel, out, archive)
         for d in spec['dirs']:
             if not (out/d).is_dir(): raise ValueError(f"archive '{archive.name}' lacks the folder '{prefix}{d}/'")
 
@@ -1093,11 +1163,36 @@ def validate_layout(name:str, # dataset key
                              f"or has changed (pass expected={{{split!r}: {counts[split]}}} to accept it)")
     return counts
 
+_DOWNLOADED = '.facenb-download.json'  # in a folder `download` made: every file it put there, with its size and time
+
+def _file_stamps(folder:Path) -> dict:
+    "Relative path -> [size, modification time in ns] of every file under `folder` (the record itself left out)."
+    return {p.relative_to(folder).as_posix(): [p.stat().st_size, p.stat().st_mtime_ns]
+            for p in sorted(folder.rglob('*')) if p.is_file() and p.name != _DOWNLOADED}
+
+def _not_ours(folder:Path) -> list:
+    "What in `folder` facenb's `download` did not put there, or has changed since (everything when it has no record)."
+    try: made = json.loads((folder/_DOWNLOADED).read_text())['files']
+    except (OSError, ValueError, KeyError, TypeError): return sorted(_file_stamps(folder)) or ['(no record of a download)']
+    return [f for f, st in _file_stamps(folder).items() if made.get(f) != st]
+
+def _refuse_replacing(target:Path, name:str, why:str):
+    "Stop before `download` replaces a folder it did not make (or that holds files it did not put there): one line, nothing touched."
+    if not target.is_dir():
+        raise FileExistsError(f"'{target}' is a file, not the folder of {name}: move it away or choose another --dest "
+                              f"(nothing was changed), then run `facenb download {name}` again")
+    foreign = _not_ours(target)
+    if foreign:
+        shown = ', '.join(foreign[:3]) + (', ...' if len(foreign) > 3 else '')
+        raise FileExistsError(f"'{target}' is there but {why}, and it holds {len(foreign)} file(s) that facenb did not download "
+                              f"or that changed since ({shown}): nothing was changed. Move the folder away (or remove it "
+                              f"yourself), or choose another --dest, then run `facenb download {name}` again")
+
 def download(name:str, # 'portraits', 'human-segmentation' or 'fasseg'
              dest=None, # the data folder to put it in; default `data_root()`
              url:str=None, # another archive URL; default `archive_url(name)`: the pinned GitHub archive, or the mirror
              expected:dict=None, # split -> pair count the result must have; default `DATASETS[name]['expected']`
-             force:bool=False, # download again even if a valid copy is there
+             force:bool=False, # download again even if a valid copy is there (one `download` made, unchanged)
              progress:bool=True, # show a progress bar
             ) -> Path:
     "Download a dataset archive, extract the needed folders into `dest/<folder>`, validate; returns that folder."
@@ -1106,23 +1201,36 @@ def download(name:str, # 'portraits', 'human-segmentation' or 'fasseg'
     spec = DATASETS[name]
     dest = Path(dest) if dest is not None else data_root()
     target = dest/spec['folder']
-    if target.is_dir() and not force:
-        try:
-            validate_layout(name, dest, expected)
-            return target
-        except (OSError, ValueError): pass  # incomplete or damaged: fetch it again
+    if target.exists() or target.is_symlink():  # replaced only if `download` made it and nobody changed it since
+        why = 'force=True asks for a new copy'
+        if target.is_dir() and not force:
+            try:
+                validate_layout(name, dest, expected)
+                return target
+            except (OSError, ValueError) as e: why = f'it does not read as a complete {name} ({str(e).splitlines()[0][:150]})'
+        _refuse_replacing(target, name, why)
+    if dest.exists() and not dest.is_dir(): raise FileExistsError(f"--dest '{dest}' is a file, not a folder: choose a folder")
+    made = [p for p in (dest, *dest.parents) if not p.exists()]  # the folders this call creates: removed again if it fails
     dest.mkdir(parents=True, exist_ok=True)
     for old in dest.glob(f'.{spec["folder"]}-download-*'): shutil.rmtree(old, ignore_errors=True)  # a killed download's
     work = Path(tempfile.mkdtemp(dir=dest, prefix=f'.{spec["folder"]}-download-'))
     try:
         archive = _fetch(url or archive_url(name), work/f'{name}.zip', progress)
-        _extract(archive, spec, work/'root'/spec['folder'])
+        new = work/'root'/spec['folder']
+        _extract(archive, spec, new)
         archive.unlink()
         validate_layout(name, work/'root', expected)
-        if target.exists():  # an invalid old copy: move it aside, then remove it
+        atomic_write_text(new/_DOWNLOADED, json.dumps(dict(dataset=name, url=url or archive_url(name), files=_file_stamps(new))))
+        if target.exists():  # an old copy `download` made (checked above): move it aside, then remove it
             old = work/'old'; os.replace(target, old)
-        os.replace(work/'root'/spec['folder'], target)
-    finally: shutil.rmtree(work, ignore_errors=True)
+        os.replace(new, target)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        for p in made:  # deepest first; only folders this call made, and only while empty
+            try: p.rmdir()
+            except OSError: break
+        raise
+    shutil.rmtree(work, ignore_errors=True)
     return target
 
 # %% ../nbs/00_data.ipynb #72b06b68
@@ -1156,9 +1264,8 @@ def ensure_dataset(name:str, # a published dataset: 'portraits', 'human-segmenta
     url = archive_url(name)
     print(f'{name}: not in {root} yet; downloading it from {url}')
     try: download(name, root, url=url, progress=progress)
-    except OSError as e:  # no network, a proxy, a server error (urllib's errors are OSErrors)
-        why = getattr(e, 'reason', None) or e
-        raise ConnectionError(f"could not download {name!r} from {url} ({why}): run `facenb download {name}` once the "
+    except ConnectionError as e:  # no network, a proxy, a server error, a mirror without the archive (see `_open_url`)
+        raise ConnectionError(f"could not download {name!r} from {url} ({e}): run `facenb download {name}` once the "
                               f"network is there, or set FACENB_MIRROR to a server or folder holding {name}.zip, or "
                               f"FACENB_DATA to a folder that holds the data") from None
     print(f'{name}: downloaded {url} into {folder}')

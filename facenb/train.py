@@ -17,19 +17,20 @@ from fastprogress.fastprogress import master_bar, progress_bar
 from fastcore.basics import patch
 
 from .data import (get_source, holdout_sources, dataloaders, SegmentationDataset, atomic_write, atomic_write_text,
-                         remove_partial_writes, mix_names, mix_key, MixedDataset, WeightedEpochSampler)
+                         remove_partial_writes, mix_names, mix_key, MixedDataset, WeightedEpochSampler, is_dataset_name)
 from .models import get_model, default_device, list_models
 from .losses import get_loss
 from .metrics import SegmentationMeter, per_class_scores
 
 # %% auto #0
-__all__ = ['RUN_FILES', 'RESUME_OPTIONS', 'TrainConfig', 'write_json', 'resolve_amp', 'epoch_seed', 'seed_everything',
+__all__ = ['RUN_FILES', 'RESUME_OPTIONS', 'REPLACED', 'TrainConfig', 'write_json', 'resolve_amp', 'epoch_seed', 'seed_everything',
            'reseed_augmentations', 'check_classes', 'make_dataloaders', 'validate_config', 'save_checkpoint',
            'read_checkpoint', 'load_weights', 'load_checkpoint', 'format_epoch', 'write_csv', 'Learner',
            'launched_by_torchrun', 'is_distributed', 'process_rank', 'world_size', 'is_main_process', 'barrier',
            'init_distributed', 'main_process_first', 'ShardSampler', 'is_sharded', 'shard_dataloaders', 'meter_state',
            'set_meter_state', 'all_reduce_meter', 'process_seed', 'wrap_ddp', 'broadcast_buffers', 'build_learner',
-           'train', 'resume', 'evaluate', 'load_history', 'plot_history']
+           'train', 'set_aside', 'put_back', 'resume', 'evaluate', 'check_evaluation_out', 'write_evaluation',
+           'load_history', 'plot_history']
 
 # %% ../nbs/04_training.ipynb #bdc51c36
 @dataclass
@@ -92,7 +93,12 @@ class TrainConfig:
         "Read a config written by `save`."
         path = Path(path)
         if not path.exists(): raise FileNotFoundError(f'config file {path} not found')
-        return cls.from_dict(json.loads(path.read_text()))
+        try: d = json.loads(path.read_text())
+        except (ValueError, UnicodeDecodeError) as e:
+            raise ValueError(f'config file {path} is not valid JSON ({e}): fix it, or start from a config.json a run wrote') from None
+        if not isinstance(d, dict): raise ValueError(f'config file {path} holds a JSON {type(d).__name__}, not an object of options')
+        try: return cls.from_dict(d)
+        except (ValueError, TypeError) as e: raise ValueError(f'config file {path}: {e}') from None
 
 # %% ../nbs/04_training.ipynb #f3c7e648
 def write_json(path, obj):
@@ -181,12 +187,27 @@ def _check_device(c:TrainConfig) -> torch.device:
     if c.device is None: return default_device()
     try: dev = torch.device(c.device)
     except (RuntimeError, TypeError): raise _option_error('device', c.device, "not a device: 'cuda', 'cuda:1', 'mps' or 'cpu'") from None
+    if dev.type not in ('cpu', 'cuda', 'mps'): raise _option_error('device', c.device, f"{dev.type!r} does not train models: 'cuda', 'cuda:1', 'mps' or 'cpu'")
     if dev.type == 'cuda' and not (torch.cuda.is_available() and (dev.index or 0) < torch.cuda.device_count()):
         raise _option_error('device', c.device, 'no such CUDA device on this machine')
     mps = getattr(torch.backends, 'mps', None)
     if dev.type == 'mps' and not (mps is not None and mps.is_available()):
         raise _option_error('device', c.device, 'MPS is not available on this machine')
     return dev
+
+def _check_loss(c:TrainConfig, loss):
+    "Run the loss once on a tiny batch (half one class, half the other): options it cannot compute with fail here, not at step 1."
+    logits = torch.zeros(2, c.n_classes, 4, 4)
+    target = torch.zeros(2, 1, 4, 4) if c.n_classes == 1 else torch.zeros(2, 4, 4, dtype=torch.long)
+    target[..., :2, :] = 1
+    what = ('loss_kw', c.loss_kw) if c.loss_kw else ('loss', c.loss)
+    try: v = float(loss(logits, target))
+    except (TypeError, ValueError, RuntimeError) as e:
+        text = [f'{k}={v!r}' for k, v in c.loss_kw.items() if isinstance(v, str)]
+        raise _option_error(*what, f'the {c.loss!r} loss cannot compute with these options ({type(e).__name__}: {str(e).splitlines()[0][:150]})'
+                                   + (f"; {', '.join(text)} is text, not a number" if text else '') + ': give numbers where numbers '
+                                   'are meant, e.g. pos_weight=2.0') from None
+    if not math.isfinite(v): raise _option_error(*what, f'the {c.loss!r} loss is {v} on a test batch: every option must be a finite number')
 
 def validate_config(config:TrainConfig, # the run's options
                     check_data:bool=True, # also find the dataset and pair its files (no image is decoded)
@@ -218,11 +239,14 @@ def validate_config(config:TrainConfig, # the run's options
     need(not c.sync_bn or _check_device(c).type == 'cuda', 'sync_bn', 'SyncBatchNorm needs CUDA GPUs (NCCL); it does not run on CPUs')
     if not custom_loss:
         need(c.n_classes == 1 or c.loss.startswith('ce'), 'loss', f"n_classes={c.n_classes} needs a multi-class loss: 'ce' or 'ce_dice'")
-        try: get_loss(c.loss, **c.loss_kw)
+        try: loss = get_loss(c.loss, **c.loss_kw)
         except (ValueError, TypeError) as e: raise _option_error('loss', c.loss, str(e)) from None
+        _check_loss(c, loss)
     try:
-        with torch.device('meta'): get_model(c.arch, n_classes=c.n_classes, pretrained=False, **c.model_kw)  # shapes only
+        with torch.device('meta'): m = get_model(c.arch, n_classes=c.n_classes, pretrained=False, **c.model_kw)  # shapes only
     except (TypeError, ValueError) as e: raise _option_error('model_kw', c.model_kw, f'{c.arch!r} does not take these options: {e}') from None
+    empty = next((n for n, p in m.named_parameters() if p.numel() == 0), None)
+    need(empty is None, 'model_kw', f'{c.arch!r} built with these options has layers without weights ({empty}): a width or depth of 0?')
     for name in ('out', 'root', 'cache_dir'):
         v = getattr(c, name)
         if v: need(not Path(v).exists() or Path(v).is_dir(), name, 'is a file, not a folder')
@@ -378,6 +402,7 @@ class Learner:
         self.history, self.epoch = [], 0  # epoch = number of completed epochs
         self.best_score, self.best_epoch, self.bad_epochs = -math.inf, 0, 0
         self.stopped_early, self.interrupted = False, False
+        self.replaces = None  # the old run that `train(overwrite=True)` set aside: removed once an epoch is saved
 
     def _make_schedule(self):
         c, total = self.config, self.config.epochs * self.steps_per_epoch
@@ -524,6 +549,7 @@ def _end_epoch(self:Learner, row:dict, mb=None, show=True) -> bool:
         last = self.save('last.pt')  # (under torchrun rank 0 writes, the others wait at the barrier)
         if improved: atomic_write(self.out/'best.pt', lambda p: shutil.copyfile(last, p))
         _write_history(self.out, self.history)
+        if self.replaces is not None: shutil.rmtree(self.replaces); self.replaces = None  # a new epoch on disk: the old run goes
     barrier()
     line = format_epoch(row) + f', epoch: {self.epoch}/{c.epochs}' + (' *' if improved else '')
     if show and mb is not None: mb.write(line)
@@ -762,22 +788,74 @@ def train(config:TrainConfig|dict|str|Path, # a TrainConfig, a dict of its optio
         if overwrite: raise ValueError('resume=True continues the run in config.out, overwrite=True replaces it: choose one')
         return _resume(out/'last.pt', config.to_dict(), progress=progress, loss_func=loss_func)
     validate_config(config, custom_loss=loss_func is not None)  # every option, before anything is read or written
+    if out is not None and (out/REPLACED).exists():
+        raise FileExistsError(f"{out/REPLACED} holds the run that an interrupted overwrite was replacing: move its files back "
+                              f"into {out} (or delete that folder if you do not want them), then train again")
     old = [f for f in RUN_FILES if out is not None and (out/f).exists()]
     if old and not overwrite:
         raise FileExistsError(f'{out} already holds a run ({", ".join(old)}): pass resume=True to continue it '
                               f'(facenb train --resume), overwrite=True to start again, or choose another out')
+    made = [p for p in (out, *out.parents) if not p.exists()] if out is not None else []  # removed again if the run fails
     learn = build_learner(config, loss_func=loss_func, progress=progress)  # reads the data: the old run is still whole
-    if is_main_process():  # overwrite=True, and everything checked: now the new run replaces the old one
-        for f in old: (out/f).unlink()
-    learn.fit(progress=progress)
+    if old and is_main_process(): learn.replaces = set_aside(out, old)  # kept until the new run has finished an epoch
+    try: learn.fit(progress=progress)
+    except BaseException:
+        if learn.epoch == 0 and is_main_process(): _undo_run(learn, made)
+        raise
+    if learn.epoch == 0 and learn.replaces is not None and is_main_process():  # stopped before its first epoch ended
+        _undo_run(learn, made)
+        print(f'the run that was in {out} is back as it was')
     return learn
 
 RUN_FILES = ('last.pt', 'best.pt', 'history.json', 'history.csv', 'config.json')  # what a run writes into its folder
 RESUME_OPTIONS = ('epochs', 'patience', 'num_workers', 'threads', 'device', 'root', 'cache_dir')  # may change on resume
+REPLACED = '.replaced-run'  # the folder in which `train(overwrite=True)` keeps the old run until the new one has an epoch
+
+def set_aside(folder:Path, # a run folder (or any folder a job replaces files in)
+              names, # the files to move aside
+             ) -> Path|None:
+    "Move the files `names` of `folder` into `folder/.replaced-run`: they come back with `put_back`, or go with `shutil.rmtree`."
+    names = [n for n in names if (Path(folder)/n).exists()]
+    if not names: return None
+    aside = Path(folder)/REPLACED
+    aside.mkdir()
+    for n in names: os.replace(Path(folder)/n, aside/n)
+    return aside
+
+def put_back(folder:Path, # the folder `set_aside` emptied
+             aside:Path|None, # what `set_aside` returned
+             written=RUN_FILES, # what the new job writes there: removed first
+            ):
+    "Undo `set_aside` after a failed job: remove what the new job wrote (and its half-written files), move the old files back."
+    folder = Path(folder)
+    for n in written: (folder/n).unlink(missing_ok=True)
+    remove_partial_writes(folder)
+    if aside is None: return
+    for p in Path(aside).iterdir(): os.replace(p, folder/p.name)
+    Path(aside).rmdir()
+
+def _undo_run(learn, made:list):
+    "A new run that failed or was stopped before its first epoch ended: its files removed, the old run back, folders it made gone."
+    if learn.out is None: return
+    put_back(learn.out, learn.replaces); learn.replaces = None
+    for p in made:  # deepest first, and only while empty
+        try: p.rmdir()
+        except OSError: break
+
+def _resume_data_error(path:Path, data:str):
+    "A run on a folder given relative to where it started, resumed from another folder: say so, instead of 'unknown dataset'."
+    for n in mix_names(data):
+        if isinstance(n, str) and not is_dataset_name(n) and not Path(n).is_absolute() and not Path(n).is_dir():
+            raise FileNotFoundError(f"cannot resume {path}: it trains on the data folder {n!r}, a path relative to the folder "
+                                    f"the run was started in, and {Path.cwd()} has no {n!r}: run the command from that folder")
 
 def _resume(path:Path, changes:dict|None=None, progress=True, loss_func=None) -> Learner:
     ckpt = read_checkpoint(path)
+    missing = [k for k in ('config', 'optimizer', 'history', 'epoch') if k not in ckpt]
+    if missing: raise ValueError(f"{path} is not a run's checkpoint (it has no {', '.join(missing)}): a weights-only file "
+                                 "(facenb export) cannot be resumed; resume a run folder or its last.pt, or start a new run")
     saved = TrainConfig.from_dict(ckpt['config'])
+    _resume_data_error(path, saved.data)
     changes = TrainConfig.from_dict({**saved.to_dict(), **(changes or {})})  # unknown options are refused here
     fixed = [f.name for f in fields(TrainConfig) if getattr(changes, f.name) != getattr(saved, f.name) and f.name not in RESUME_OPTIONS]
     if fixed:
@@ -825,6 +903,7 @@ def evaluate(model_or_checkpoint, # an `nn.Module`, a checkpoint file or a run f
     if not (isinstance(bs, int) and bs >= 1): raise ValueError(f'bs must be a whole number of at least 1, not {bs!r}')
     if not (isinstance(threshold, (int, float)) and 0 < threshold < 1): raise ValueError(f'threshold must be between 0 and 1 (exclusive), not {threshold!r}')
     if split not in ('valid', 'train', 'trainval', 'test'): raise ValueError(f"split must be 'valid', 'train', 'trainval' or 'test', not {split!r}")
+    if out is not None: check_evaluation_out(out, None if isinstance(model_or_checkpoint, nn.Module) else model_or_checkpoint)
     ckpt = None
     if isinstance(model_or_checkpoint, nn.Module): model = model_or_checkpoint
     else: model, ckpt = load_checkpoint(model_or_checkpoint)
@@ -854,14 +933,51 @@ def evaluate(model_or_checkpoint, # an `nn.Module`, a checkpoint file or a run f
         raise ValueError(f"{what} predicts {n_classes} {'class' if n_classes == 1 else 'classes'}"
                          f"{' ' + str(ckpt['classes']) if ckpt and ckpt.get('classes') else ''} but {c.data!r} has {len(classes)} "
                          f"{classes}: evaluate it on data with the same classes (--data), or train a model for these")
+    trained = list(ckpt.get('classes') or []) if ckpt else []
+    if classes is not None and len(trained) == len(classes) and trained != list(classes):
+        raise ValueError(f"checkpoint {ckpt['path']} was trained on the classes {trained} but {c.data!r} has {list(classes)}: "
+                         "its scores there would compare class k with another class k. Evaluate it on data with the same classes (--data)")
     learn = Learner(model, dl, dl, c, loss_func=get_loss(c.loss, **c.loss_kw), out=None)
     res = learn.validate(dl, show=progress)
     if n_classes > 1: res.update(per_class_scores(learn.valid_meter, classes if classes and len(classes) == n_classes else None))
     named = data is None or isinstance(data, (str, Path))
     res.update(data=c.data if named else type(data).__name__, split=split if named else None, size=list(c.size),
                loss_name=c.loss, checkpoint=ckpt['path'] if ckpt else None, epoch=ckpt['epoch'] if ckpt else None)
-    if out is not None: write_json(out, res)
+    if out is not None: write_evaluation(out, res)
     return res
+
+_EVALUATION_KEYS = {'loss', 'dice', 'jaccard', 'n_images', 'data', 'split', 'checkpoint'}  # what every result of `evaluate` holds
+
+def _is_evaluation(path:Path) -> bool:
+    "True for a JSON file `evaluate` wrote (its result keys all there); False for anything else."
+    try:
+        if path.stat().st_size > 50 << 20: return False
+        d = json.loads(path.read_text())
+    except (OSError, ValueError, UnicodeDecodeError): return False
+    return isinstance(d, dict) and _EVALUATION_KEYS <= set(d)
+
+def check_evaluation_out(out, # where the results are to be written
+                         checkpoint=None, # the checkpoint (file or run folder) being evaluated
+                        ) -> Path:
+    "Refuse an `out` that is the checkpoint itself, a folder, or a file that is not an evaluation `evaluate` wrote (then replaced)."
+    out = Path(out)
+    if out.is_dir(): raise IsADirectoryError(f'--out {out} is a folder: name the .json file to write the results to')
+    if checkpoint is not None:
+        cands = [Path(checkpoint)] + ([Path(checkpoint)/'best.pt', Path(checkpoint)/'last.pt'] if Path(checkpoint).is_dir() else [])
+        if out.exists() and any(p.exists() and out.resolve() == p.resolve() for p in cands):
+            raise FileExistsError(f'--out {out} is the checkpoint being evaluated: name a .json file for the results (nothing was written)')
+    if out.exists() and not _is_evaluation(out):
+        raise FileExistsError(f'--out {out} exists and is not an evaluation facenb wrote: choose another name, or move the file '
+                              'away (nothing was written)')
+    return out
+
+def write_evaluation(out, # the results file (an evaluation written earlier may be replaced, nothing else)
+                     res:dict, # what `evaluate` returned
+                    ) -> Path:
+    "Write the results of `evaluate` as JSON, atomically, after `check_evaluation_out`."
+    check_evaluation_out(out, res.get('checkpoint'))
+    write_json(out, res)
+    return Path(out)
 
 # %% ../nbs/04_training.ipynb #73fccecf
 def load_history(path) -> list:
