@@ -4,12 +4,14 @@
    hidden and exported cells, `show_doc` for every exported name, links from `names` to their docs.
 2. A small adapter turns what Quarto would read into what Jupyter Book reads (see `to_myst`).
 3. Jupyter Book 1 (Sphinx + MyST-NB + the book theme) renders `_proc/` into `_docs/`, warnings as errors.
+4. The demo page (`docs/demo/` -> `_docs/demo/`): the people model running in the reader's browser, with
+   onnxruntime-web vendored at the version `docs/demo/package-lock.json` pins (`npm ci`, only when it is not installed).
 
 Nothing is re-executed except what nbdev runs for the API docs: the imports, the exported cells and the
 `show_doc` calls. Quarto, nbdev's own renderer, downloads a binary at install time; this builder installs from
 the package index: `pip install -e ".[docs]"`.
 """
-import argparse, ast, os, re, shutil, sys, time
+import argparse, ast, json, os, re, shutil, subprocess, sys, time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -214,7 +216,57 @@ def toc(pages:list) -> dict:
     return {'format': 'jb-book', 'root': root[0],
             'chapters': [{'file': name, 'title': f'{num} · {title}'} for name, num, title in chapters]}
 
-def main(out:str='_docs', strict:bool=True, workers:int=2):
+# ---------------------------------------------------------------------------------------------------------------
+# 4. The demo page: the people model in the reader's browser (docs/demo/, explained at the end of chapter 08).
+DEMO = HERE/'demo'
+PAGE_FILES = ('index.html', 'demo.js', 'demo.css', 'sw.js')
+ORT_FILES = ('ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm',       # WebAssembly
+             'ort.webgpu.min.mjs', 'ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm')  # WebGPU
+
+def vendor_ort(dst:Path) -> str:
+    "Copy onnxruntime-web, at the version package-lock.json pins, into `dst`; `npm ci` first when node_modules lacks it."
+    want = json.loads((DEMO/'package-lock.json').read_text())['packages']['node_modules/onnxruntime-web']['version']
+    pkg = DEMO/'node_modules'/'onnxruntime-web'
+    have = lambda: json.loads((pkg/'package.json').read_text())['version'] if (pkg/'package.json').is_file() else None
+    if have() != want:
+        npm = shutil.which('npm')
+        if npm is None: sys.exit(f'the demo page needs onnxruntime-web {want} from npm: install Node.js (npm), then build again')
+        print(f'npm ci in {DEMO.relative_to(HERE.parent)} (onnxruntime-web {want}, as package-lock.json pins it)')
+        subprocess.run([npm, 'ci', '--no-audit', '--no-fund', '--loglevel=error'], cwd=DEMO, check=True)
+        if have() != want: sys.exit(f'npm ci installed onnxruntime-web {have()}, not {want}: check {DEMO}/package-lock.json')
+    dst.mkdir(parents=True, exist_ok=True)
+    for f in ORT_FILES: shutil.copy(pkg/'dist'/f, dst)
+    shutil.copy(pkg/'package.json', dst)                # its name, version and licence (MIT), beside its files
+    return want
+
+def model_settings(path:Path) -> dict:
+    "What the page needs to know about a facenb ONNX predictor: its metadata (`facenb.size`, ...) and its input frame."
+    import onnx
+    m = onnx.load(str(path), load_external_data=False)
+    meta = {p.key: json.loads(p.value) for p in m.metadata_props if p.key.startswith('facenb.')}
+    if 'facenb.size' not in meta: sys.exit(f'{path} has no facenb metadata: write it with `facenb export`')
+    dims = [d.dim_value for d in m.graph.input[0].type.tensor_type.shape.dim]
+    frame = [-(-s//32)*32 for s in meta['facenb.size']]
+    if dims[1:] != [3, *frame]: sys.exit(f'{path}: input {dims} does not match its facenb.size {meta["facenb.size"]}')
+    return dict(size=meta['facenb.size'], frame=frame, threshold=meta['facenb.threshold'], classes=meta['facenb.classes'])
+
+def build_demo(out:Path, model:Path) -> dict:
+    "Write the demo page into `out`/demo: the page, onnxruntime-web, the model and model.json (its settings)."
+    dst = out/'demo'
+    shutil.rmtree(dst, ignore_errors=True)
+    dst.mkdir(parents=True)
+    for f in PAGE_FILES: shutil.copy(DEMO/f, dst)
+    info = dict(ort=vendor_ort(dst/'ort'), model=None)
+    if Path(model).is_file():
+        info.update(model_settings(model), model='model.onnx', bytes=Path(model).stat().st_size, source=Path(model).name)
+        shutil.copy(model, dst/'model.onnx')
+    else:
+        info['notice'] = f'This build of the site has no people model ({model} was missing when it was built).'
+        print(f'NOTE: the demo page has no model: {model} does not exist; the page says so')
+    (dst/'model.json').write_text(json.dumps(info, indent=1))
+    return info
+
+def main(out:str='_docs', strict:bool=True, workers:int=2, demo_model:str='facenb/weights/people.onnx'):
     t0 = time.time()
     cfg = get_config()
     root, nbs, proc = cfg.config_path, cfg.nbs_path, cfg.config_path/'_proc'
@@ -245,6 +297,8 @@ def main(out:str='_docs', strict:bool=True, workers:int=2):
     out = root/out
     shutil.rmtree(out, ignore_errors=True)
     shutil.move(html, out)
+    demo = build_demo(out, root/demo_model)
+    print(f'demo page: onnxruntime-web {demo["ort"]}, ' + (f'model {demo_model} ({demo["bytes"]/1e6:.1f} MB)' if demo['model'] else 'no model'))
     print(f'site built in {time.time() - t0:.0f}s: {out.relative_to(root)}/index.html')
 
 if __name__ == '__main__':
@@ -252,5 +306,6 @@ if __name__ == '__main__':
     ap.add_argument('--out', default='_docs', help='output folder, relative to the project root')
     ap.add_argument('--no-strict', dest='strict', action='store_false', help='do not treat warnings as errors')
     ap.add_argument('--workers', type=int, default=2, help='notebooks prepared in parallel')
+    ap.add_argument('--demo-model', default='facenb/weights/people.onnx', help='the ONNX predictor the demo page runs')
     a = ap.parse_args()
-    main(a.out, a.strict, a.workers)
+    main(a.out, a.strict, a.workers, a.demo_model)
