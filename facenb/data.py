@@ -11,9 +11,9 @@ __all__ = ['DATASETS', 'SOURCE_NAMES', 'FASSEG_CLASSES', 'FASSEG_PALETTE', 'BINA
            'holdout_split', 'pair_by_stem', 'read_class_names', 'read_label_mask', 'SegmentationSource', 'ArraySource',
            'portrait_pairs', 'get_source', 'sample_source', 'holdout_sources', 'synthetic_people', 'summarize',
            'class_colors', 'overlay', 'show_pairs', 'browse', 'eval_transform', 'augment_transform', 'fit_box',
-           'SegmentationDataset', 'seed_worker', 'show_batch', 'mix_names', 'mix_key', 'MixedDataset',
-           'WeightedEpochSampler', 'dataloaders', 'validate_layout', 'download', 'downloads_enabled', 'archive_url',
-           'ensure_dataset', 'prepare_runtime']
+           'SegmentationDataset', 'seed_worker', 'show_batch', 'mix_names', 'dict_without_repeats', 'mix_key',
+           'MixedDataset', 'WeightedEpochSampler', 'dataloaders', 'validate_layout', 'download', 'downloads_enabled',
+           'archive_url', 'ensure_dataset', 'prepare_runtime']
 
 # %% ../nbs/00_data.ipynb #0a6df742
 import errno, functools, hashlib, json, os, re, shutil, sys, tempfile, urllib.error, urllib.parse, urllib.request, zipfile
@@ -965,6 +965,15 @@ def mix_names(data, # a dataset name or folder, several joined by '+', or a list
     keys = [mix_key(n) for n in names]
     if len(set(keys)) != len(keys): raise ValueError(f"data {data!r} names a dataset twice: use `weights` to draw one more often")
     return names
+
+def dict_without_repeats(pairs, # (name, value) pairs: `name=value` options, or a JSON object's (`object_pairs_hook`)
+                        ) -> dict:
+    "A dict of `pairs` that refuses a name given twice, where `dict` would silently keep the last value."
+    out = {}
+    for k, v in pairs:
+        if k in out: raise ValueError(f"{k!r} is given twice ({k}={out[k]!r} and {k}={v!r}): give each name once")
+        out[k] = v
+    return out
 
 def mix_key(name) -> str:
     "How a dataset of a mix is named in scores and weights: its canonical name, or a folder's name."

@@ -813,12 +813,13 @@ REPLACED = '.replaced-run'  # the folder in which `train(overwrite=True)` keeps 
 
 def set_aside(folder:Path, # a run folder (or any folder a job replaces files in)
               names, # the files to move aside
+              into:Path|None=None, # where to (a new folder on the same disk); default `folder/.replaced-run`
              ) -> Path|None:
     "Move the files `names` of `folder` into `folder/.replaced-run`: they come back with `put_back`, or go with `shutil.rmtree`."
     names = [n for n in names if (Path(folder)/n).exists()]
     if not names: return None
-    aside = Path(folder)/REPLACED
-    aside.mkdir()
+    aside = Path(into) if into is not None else Path(folder)/REPLACED
+    aside.mkdir(parents=True)
     for n in names: os.replace(Path(folder)/n, aside/n)
     return aside
 
@@ -828,7 +829,9 @@ def put_back(folder:Path, # the folder `set_aside` emptied
             ):
     "Undo `set_aside` after a failed job: remove what the new job wrote (and its half-written files), move the old files back."
     folder = Path(folder)
-    for n in written: (folder/n).unlink(missing_ok=True)
+    for n in written:  # a folder of that name is the new job's too: the old one is in `aside`
+        if (folder/n).is_dir() and not (folder/n).is_symlink(): shutil.rmtree(folder/n)
+        else: (folder/n).unlink(missing_ok=True)
     remove_partial_writes(folder)
     if aside is None: return
     for p in Path(aside).iterdir(): os.replace(p, folder/p.name)
