@@ -40,7 +40,7 @@ setuptools.setup(
     include_package_data=True,
     install_requires=requirements,
     extras_require={'dev': dev_requirements, 'docs': docs_requirements, 'course': course_requirements},
-    package_data={cfg['lib_name']: ['records/*/*']},
+    package_data={cfg['lib_name']: ['records/*/*', 'weights/*.onnx']},
     python_requires='>=' + min_python,
     zip_safe=False,
     entry_points={'console_scripts': console_scripts, 'nbdev': [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"]},

@@ -17,6 +17,7 @@ from .inference import predict_folder, MODES
 from .deploy import export_weights, export_predictor, OnnxPredictor
 from .multiclass import per_class_table
 from .compare import compare, CPU_RECIPE, COMPARE_MODELS, results_markdown
+from .people import people_model
 
 # %% ../nbs/90_cli.ipynb #5b56c80b
 def parse_size(text:str # "HxW" (height x width) or "N" for a square
@@ -120,8 +121,14 @@ def cmd_evaluate(args):
 
 # %% ../nbs/90_cli.ipynb #e2046b29
 def cmd_predict(args):
-    "Segment photos (files or folders) with a checkpoint or an exported ONNX predictor; write masks, overlays, cut-outs or new backgrounds."
-    model = OnnxPredictor(args.checkpoint) if args.checkpoint.suffix.lower() == '.onnx' else args.checkpoint
+    "Segment photos (files or folders) with the shipped people model, a checkpoint or an exported ONNX predictor; write masks, overlays, cut-outs or new backgrounds."
+    if args.checkpoint is None:   # the people model that ships with facenb
+        model = people_model()
+        print(f'people model: {model.path.name}, shipped with facenb ({model.train_size[0]}x{model.train_size[1]}, chapter 09)')
+    else: model = OnnxPredictor(args.checkpoint) if args.checkpoint.suffix.lower() == '.onnx' else args.checkpoint
+    own = getattr(model, 'threshold', None)
+    if args.threshold is not None and own is not None and args.threshold != own:
+        print(f'threshold {args.threshold} (given), not the {own} the predictor was exported with')
     s = predict_folder(model, args.inputs, args.out, mode=args.mode, background=args.bg, size=args.size,
                        tta=args.tta, threshold=args.threshold, bs=args.bs, progress=not args.no_progress and sys.stdout.isatty(),
                        overwrite=args.overwrite)
@@ -188,14 +195,15 @@ def build_parser()->argparse.ArgumentParser:
     e.set_defaults(func=cmd_evaluate)
     pr = sub.add_parser('predict', help='segment photos: masks, overlays, cut-outs, blurred or replaced backgrounds')
     pr.add_argument('inputs', nargs='+', type=Path, metavar='INPUT', help='image files or folders of images')
-    pr.add_argument('--checkpoint', required=True, type=Path, help='best.pt / last.pt, a run folder, or an ONNX predictor (facenb export)')
+    pr.add_argument('--checkpoint', default=None, type=Path, help='best.pt / last.pt, a run folder, or an ONNX predictor (facenb export); '
+                    'default: the people model that ships with facenb')
     pr.add_argument('--out', required=True, type=Path, help='folder for the results')
     pr.add_argument('--mode', default='mask', choices=MODES, help='what to write for each photo (multi-class models: mask = palette PNG '
                     'of class indices, overlay = colours with a legend)')
     pr.add_argument('--bg', type=Path, default=None, help='background image for --mode replace')
     pr.add_argument('--size', type=parse_size, default=None, help="HEIGHTxWIDTH to predict at (default: the training size)")
     pr.add_argument('--tta', action='store_true', help='average with the horizontally flipped prediction')
-    pr.add_argument('--threshold', type=float, default=0.5, help='probability threshold of the mask')
+    pr.add_argument('--threshold', type=float, default=None, help="probability threshold of the mask (default: an ONNX predictor's own, else 0.5)")
     pr.add_argument('--bs', type=int, default=4, help='photos per batch')
     pr.add_argument('--overwrite', action='store_true', help='replace files already in --out (the input photos are never replaced)')
     pr.add_argument('--no-progress', action='store_true', help='no progress bar')

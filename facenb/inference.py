@@ -240,14 +240,14 @@ def predict_folder(model, # a model from `load_model`, a checkpoint file / run f
                    background=None, # the new background for mode='replace' (path or array)
                    size:tuple|None=None, # (height, width) to fit the photos in; default the model's `train_size`
                    tta:bool=False, # horizontal-flip test-time augmentation
-                   threshold:float=0.5, # probability threshold
+                   threshold:float|None=None, # probability threshold (default: the predictor's own, else 0.5)
                    bs:int=4, # photos per forward pass
                    progress:bool=True, # progress bar
                    overwrite:bool=False, # replace files already in `out` (an input photo is never replaced)
                   ) -> dict:
     "Segment every photo of `inputs` into `out` (one file per photo); returns a summary with the skipped files and why."
     if mode not in MODES: raise ValueError(f"unknown mode {mode!r}: choose one of {', '.join(map(repr, MODES))}")
-    if not (isinstance(threshold, (int, float)) and 0 < threshold < 1): raise ValueError(f'threshold must be between 0 and 1 (exclusive), not {threshold!r}')
+    if threshold is not None and not (isinstance(threshold, (int, float)) and 0 < threshold < 1): raise ValueError(f'threshold must be between 0 and 1 (exclusive), not {threshold!r}')
     if not (isinstance(bs, int) and bs >= 1): raise ValueError(f'bs must be a whole number of at least 1, not {bs!r}')
     if mode == 'replace':
         if background is None: raise ValueError("mode='replace' needs a background image (background=..., --bg IMG)")
@@ -259,6 +259,7 @@ def predict_folder(model, # a model from `load_model`, a checkpoint file / run f
     _check_outputs(files, dests, out, overwrite)   # everything checked before the model is even loaded
     if not isinstance(model, nn.Module) and not hasattr(model, 'predict_batch'): model = load_model(model)
     segment = model.predict_batch if hasattr(model, 'predict_batch') else lambda *a: predict_batch(model, *a)  # e.g. an ONNX predictor
+    if threshold is None: threshold = getattr(model, 'threshold', 0.5)   # an ONNX predictor carries the threshold it was exported with
     out.mkdir(parents=True, exist_ok=True)
     remove_partial_writes(out)
     written, failed, t0 = [], [], perf_counter()

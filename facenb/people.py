@@ -11,13 +11,16 @@ from pathlib import Path
 import numpy as np
 import matplotlib.pyplot as plt
 
-from .data import mix_names, mix_key, record_path
+from .data import mix_names, mix_key, record_path, atomic_write, eval_transform
 from .train import TrainConfig, load_history
 from .compare import CPU_RECIPE
+from .inference import as_rgb
+from .deploy import OnnxPredictor
 
 # %% auto #0
-__all__ = ['MIXED_DATA', 'MIXED_RECIPE', 'per_dataset_scores', 'scores_markdown', 'plot_per_dataset', 'load_peer',
-           'peer_markdown', 'jaccard_gaps']
+__all__ = ['MIXED_DATA', 'MIXED_RECIPE', 'PEOPLE_RECIPE', 'PEOPLE_MODEL', 'per_dataset_scores', 'scores_markdown',
+           'plot_per_dataset', 'load_peer', 'peer_markdown', 'jaccard_gaps', 'compact_predictor', 'quantize_predictor',
+           'people_model', 'person_mask']
 
 # %% ../nbs/09_people.ipynb #a1d9ab54
 MIXED_DATA = 'portraits+human-segmentation+ccp'  # portraits, people in other scenes, full-length photos
@@ -78,3 +81,70 @@ def jaccard_gaps(peer:dict, # a `load_peer` record
     "`{dataset: model's Jaccard - other's}`: positive where `model` is ahead."
     a, b = peer['models'][model]['per_dataset'], peer['models'][other]['per_dataset']
     return {d: a[d]['jaccard'] - b[d]['jaccard'] for d in peer['datasets']}
+
+# %% ../nbs/09_people.ipynb #e22de2b2
+PEOPLE_RECIPE = replace(MIXED_RECIPE, arch='lite0', pretrained=True, epochs=22, threads=1, out='runs/people-lite0')
+
+# %% ../nbs/09_people.ipynb #a446f320
+def compact_predictor(src, # an ONNX predictor of `facenb.deploy.export_predictor` (float32 weights)
+                      dst, # the smaller .onnx file to write
+                     ) -> Path:
+    "The same predictor with its float32 weights stored as float16, each followed by a Cast back to float32."
+    import onnx
+    from onnx import helper, numpy_helper, TensorProto
+    m = onnx.load(str(src))
+    g, casts = m.graph, []
+    for init in g.initializer:
+        if init.data_type != TensorProto.FLOAT or np.prod(init.dims) < 16: continue   # scalars and tiny tensors stay
+        w = numpy_helper.to_array(init)
+        half = numpy_helper.from_array(w.astype(np.float16), init.name + '.f16')
+        init.CopyFrom(half)
+        casts.append(helper.make_node('Cast', [half.name], [half.name[:-4]], to=TensorProto.FLOAT, name='cast.' + half.name))
+    nodes = casts + list(g.node)   # the casts first: onnxruntime folds them into float32 constants when it loads the model
+    del g.node[:]; g.node.extend(nodes)
+    return atomic_write(dst, lambda tmp: onnx.save(m, tmp))
+
+# %% ../nbs/09_people.ipynb #61973b34
+def quantize_predictor(src, # an ONNX predictor of `facenb.deploy.export_predictor` (float32)
+                       dst, # the int8 .onnx file to write
+                       photos:list, # calibration photos (paths or arrays): a few dozen of the kinds it will see
+                      ) -> Path:
+    "int8 static quantisation (onnxruntime, QDQ, per-channel weights) of a predictor's convolutions, calibrated on `photos`."
+    import onnx, tempfile
+    from onnxruntime.quantization import quantize_static, QuantFormat, QuantType, CalibrationDataReader
+    pred = OnnxPredictor(src)
+    tfm = eval_transform(pred.train_size)
+    frames = [tfm(image=as_rgb(p))['image'].transpose(2, 0, 1)[None].astype(np.float32) / 255 for p in photos]
+    class Reader(CalibrationDataReader):
+        def __init__(self): self.it = iter(frames)
+        def get_next(self):
+            x = next(self.it, None)
+            return None if x is None else {'image': x}
+    meta = {p.key: p.value for p in onnx.load(str(src)).metadata_props}
+    def write(tmp):
+        quantize_static(str(src), tmp, Reader(), quant_format=QuantFormat.QDQ, per_channel=True, op_types_to_quantize=['Conv'],
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+        m = onnx.load(tmp)
+        if not m.metadata_props:
+            for k, v in meta.items(): m.metadata_props.add(key=k, value=v)
+        onnx.save(m, tmp)
+    return atomic_write(dst, write)
+
+# %% ../nbs/09_people.ipynb #c0b09dd5
+PEOPLE_MODEL = 'weights/people.onnx'  # the shipped people model, inside the facenb package
+_LOADED = {}
+
+def people_model(threads:int|None=None, # onnxruntime's threads (default: its own choice)
+                ) -> OnnxPredictor:
+    "The people model that ships with facenb (chapter 09's recipe, exported as an ONNX predictor): no training, no download."
+    from importlib.resources import files
+    path = Path(str(files('facenb').joinpath(PEOPLE_MODEL)))
+    if not path.is_file(): raise FileNotFoundError(f'the shipped people model {path} is missing: reinstall facenb')
+    if threads not in _LOADED: _LOADED[threads] = OnnxPredictor(path, threads=threads)
+    return _LOADED[threads]
+
+def person_mask(photo, # a photo: a path, or an H×W×3 array
+                threshold:float|None=None, # probability threshold (default: the model's own, 0.5)
+               ) -> np.ndarray:
+    "Where the people are in `photo`: an H×W uint8 mask (1 = person) at the photo's own size, from the shipped model."
+    return people_model().predict_batch([photo], threshold=threshold)[0][1]

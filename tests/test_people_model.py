@@ -1,0 +1,71 @@
+"""The people model that ships inside the package: `facenb predict` without a checkpoint, `person_mask`, and the
+ONNX predictor's own threshold as the default of `facenb predict`."""
+import os
+import numpy as np
+import pytest
+from matplotlib import cbook
+from PIL import Image
+
+from facenb.people import people_model, person_mask, PEOPLE_MODEL
+
+HOPPER = cbook.get_sample_data('grace_hopper.jpg', asfileobj=False)   # a person (ships with matplotlib)
+
+
+def test_shipped_model_is_in_the_package_and_small():
+    from importlib.resources import files
+    path = files('facenb').joinpath(PEOPLE_MODEL)
+    assert path.is_file()
+    assert os.path.getsize(str(path)) <= 10 * 2**20
+    model = people_model()
+    assert model.classes == ['background', 'person'] and 0 < model.threshold < 1
+
+
+def test_predict_cuts_out_a_person_without_a_checkpoint(run_facenb, tmp_path):
+    (tmp_path/'photos').mkdir()
+    Image.open(HOPPER).save(tmp_path/'photos'/'hopper.jpg')
+    r = run_facenb('predict', 'photos', '--out', 'cut', '--mode', 'cutout', '--no-progress')
+    assert r.returncode == 0, r.stderr
+    assert 'shipped with facenb' in r.stdout and '1 of 1 images written' in r.stdout, r.stdout
+    cut = np.asarray(Image.open(tmp_path/'cut'/'hopper.png'))
+    assert cut.shape == (600, 512, 4)                      # RGBA at the photo's own size
+    alpha = cut[..., 3] > 127
+    assert (alpha == (person_mask(HOPPER) > 0)).mean() > 0.99   # the command line and the Python call agree
+    # a portrait: the person fills the lower middle of the frame, the top corners are background
+    assert alpha[300:, 150:360].mean() > 0.9 and alpha[:80, :80].mean() < 0.05 and alpha[:80, -80:].mean() < 0.05
+
+
+@pytest.mark.skipif(not os.environ.get('FACENB_DATA'), reason='needs the datasets (FACENB_DATA)')
+def test_shipped_model_finds_people_in_validation_photos():
+    "On validation photos of each dataset (never trained on), the shipped model's masks overlap the published ones."
+    from facenb.data import get_source
+    for name, bar in (('portraits', 0.9), ('human-segmentation', 0.75), ('ccp', 0.8)):
+        src = get_source(name, 'valid')
+        js = []
+        for i in range(0, len(src), max(1, len(src) // 8)):
+            photo, truth = src[i]
+            m, t = person_mask(photo) > 0, truth > 0
+            js.append((m & t).sum() / max(1, (m | t).sum()))
+        assert np.mean(js) > bar, (name, np.mean(js))
+
+
+def test_predict_uses_the_threshold_the_predictor_was_exported_with(tmp_path, monkeypatch, capsys, torch_threads):
+    "In this process (faster than four console scripts): export at threshold 0.1, then predict with and without --threshold."
+    from facenb.cli import main
+    from facenb.data import synthetic_people
+    from facenb.deploy import OnnxPredictor
+    monkeypatch.chdir(tmp_path)
+    tiny = ['--arch', 'unet', '--model-kw', '{"base": 8, "depth": 2}', '--size', '64x48', '--bs', '4', '--threads', '1',
+            '--no-progress', '--data', 'synthetic', '--n-samples', '16', '--epochs', '1', '--out', 'runs/t']
+    assert not main(['train', *tiny])
+    (tmp_path/'photos').mkdir()
+    Image.fromarray(synthetic_people(1, size=(120, 90), seed=4)[0][0]).save(tmp_path/'photos'/'p.png')
+    assert not main(['export', '--checkpoint', 'runs/t', '--out', 'low.onnx', '--threshold', '0.1'])
+    capsys.readouterr()
+    assert not main(['predict', '--checkpoint', 'low.onnx', 'photos', '--out', 'own', '--no-progress'])
+    assert 'not the' not in capsys.readouterr().out
+    assert not main(['predict', '--checkpoint', 'low.onnx', 'photos', '--out', 'given', '--threshold', '0.5', '--no-progress'])
+    assert 'threshold 0.5 (given), not the 0.1' in capsys.readouterr().out
+    prob = OnnxPredictor(tmp_path/'low.onnx').predict_batch([str(tmp_path/'photos'/'p.png')])[0][0]
+    own, given = (np.asarray(Image.open(tmp_path/d/'p.png')) > 0 for d in ('own', 'given'))
+    assert (own == (prob >= 0.1)).all() and (given == (prob >= 0.5)).all()
+    assert own.sum() > given.sum()
