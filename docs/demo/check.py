@@ -35,14 +35,15 @@ def random_predictor(path, size=(256, 192), seed=0) -> Path:
     return export_predictor(model, path, size=size)
 
 def test_photos(folder) -> list:
-    "Three photos as PNG files: a portrait (800x600, shrunk), a landscape photo (padded above and below) and a 120x90 crop (enlarged)."
+    "Three photos as PNG files: a portrait (800x600, shrunk), a landscape photo (padded above and below), the portrait at 120x90 (enlarged)."
     from PIL import Image
     from facenb.data import get_source
     portrait = get_source('portraits', 'valid')[0][0]
     landscape = get_source('human-segmentation', 'valid')[0][0]
-    photos = {'portrait.png': portrait, 'landscape.png': landscape, 'small.png': portrait[150:270, 250:340]}
+    photos = {'portrait.png': Image.fromarray(portrait), 'landscape.png': Image.fromarray(landscape),
+              'small.png': Image.fromarray(portrait).resize((90, 120), Image.BOX)}
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
-    for name, im in photos.items(): Image.fromarray(np.ascontiguousarray(im)).save(folder/name)
+    for name, im in photos.items(): im.save(folder/name)
     return [folder/name for name in photos]
 
 def python_masks(model, photos, out, threshold=None) -> list:
