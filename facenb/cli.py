@@ -17,7 +17,7 @@ from .inference import predict_folder, MODES
 from .deploy import export_weights, export_predictor, OnnxPredictor
 from .multiclass import per_class_table
 from .compare import compare, CPU_RECIPE, COMPARE_MODELS, results_markdown
-from .people import people_model
+from .people import people_model, compact_predictor
 
 # %% ../nbs/90_cli.ipynb #5b56c80b
 def parse_size(text:str # "HxW" (height x width) or "N" for a square
@@ -149,7 +149,9 @@ def cmd_export(args):
     source = Path(read_checkpoint(args.checkpoint)['path'])  # a readable checkpoint, before anything is written
     if out.exists() and out.resolve() == source.resolve(): raise FileExistsError(f'--out {out} is the checkpoint itself: choose another name')
     if out.exists() and not args.overwrite: raise FileExistsError(f'{out} exists: choose another --out, or pass --overwrite to replace it')
-    if suffix == '.onnx': export_predictor(source, out, size=args.size, threshold=args.threshold)
+    if suffix == '.onnx':
+        export_predictor(source, out, size=args.size, threshold=args.threshold)
+        if args.half: compact_predictor(out, out)   # float16 weights, half the file; computes in float32
     else: export_weights(source, out, half=args.half)
     print(f'wrote {out} ({out.stat().st_size/2**20:.1f} MB) from {source}')
 
@@ -213,7 +215,7 @@ def build_parser()->argparse.ArgumentParser:
     x.add_argument('--out', required=True, type=Path, help='NAME.onnx: the ONNX predictor; NAME.pt: the weights only')
     x.add_argument('--size', type=parse_size, default=None, help='HEIGHTxWIDTH the photos are fitted into (ONNX; default: the training size)')
     x.add_argument('--threshold', type=float, default=0.5, help='probability threshold of the mask (ONNX)')
-    x.add_argument('--half', action='store_true', help='store the weights as float16 (weights-only file)')
+    x.add_argument('--half', action='store_true', help='store the weights as float16: half the file (ONNX: computed in float32 once loaded)')
     x.add_argument('--overwrite', action='store_true', help='replace --out if it exists')
     x.set_defaults(func=cmd_export)
     c = sub.add_parser('compare', help='train and evaluate several models with one recipe, split, seed and budget')

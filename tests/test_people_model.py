@@ -69,3 +69,8 @@ def test_predict_uses_the_threshold_the_predictor_was_exported_with(tmp_path, mo
     own, given = (np.asarray(Image.open(tmp_path/d/'p.png')) > 0 for d in ('own', 'given'))
     assert (own == (prob >= 0.1)).all() and (given == (prob >= 0.5)).all()
     assert own.sum() > given.sum()
+    # --half: float16 weights, about half the file, the same probabilities to float16's precision
+    assert not main(['export', '--checkpoint', 'runs/t', '--out', 'half.onnx', '--half', '--threshold', '0.1'])
+    assert (tmp_path/'half.onnx').stat().st_size < 0.6 * (tmp_path/'low.onnx').stat().st_size
+    half = OnnxPredictor(tmp_path/'half.onnx').predict_batch([str(tmp_path/'photos'/'p.png')])[0][0]
+    assert np.abs(half - prob).max() < 1e-2
