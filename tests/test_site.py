@@ -122,3 +122,14 @@ def test_pages_show_math_plots_and_colab_badges():
     assert re.search(r'<img[^>]+src="_images/[^"]+\.png"', unet)                     # the saved plots
     for nb in NOTEBOOKS:
         if nb.name != 'index.ipynb': assert 'colab.research.google.com/github/' in (SITE/page_of(nb)).read_text(encoding='utf-8'), nb.name
+
+def test_demo_page_is_built_and_linked():
+    "The demo page (docs/demo/), its vendored onnxruntime-web and its model settings; chapter 08 links to it."
+    demo = SITE/'demo'
+    for f in ('index.html', 'demo.js', 'demo.css', 'sw.js', 'model.json', 'ort/ort.wasm.min.mjs', 'ort/ort-wasm-simd-threaded.wasm'):
+        assert (demo/f).is_file(), f'{f} missing from {demo}'
+    meta = json.loads((demo/'model.json').read_text())
+    assert meta['ort'] == json.loads((ROOT/'docs'/'demo'/'package-lock.json').read_text())['packages']['node_modules/onnxruntime-web']['version']
+    assert (demo/'model.onnx').is_file() if meta['model'] else meta['notice']
+    assert ('demo/index.html' in {ref for _, ref in PAGES['deploy.html'].refs}
+            and 'the-model-in-the-browser' in PAGES['deploy.html'].ids)
