@@ -12,7 +12,7 @@ from dataclasses import fields
 from pathlib import Path
 from fastcore.docments import docments
 from . import data
-from .train import TrainConfig, train, resume, evaluate, read_checkpoint
+from .train import TrainConfig, train, resume, evaluate, read_checkpoint, check_evaluation_out, write_evaluation
 from .inference import predict_folder, MODES
 from .deploy import export_weights, export_predictor, OnnxPredictor
 from .multiclass import per_class_table
@@ -47,7 +47,8 @@ def parse_mapping(text:str # JSON ('{"portraits": 1, "ccp": 2}') or name=value p
     "A dict option on the command line: a JSON object, or `name=value` pairs separated by commas (values read as JSON: numbers, true, ...)."
     text = text.strip()
     if text.startswith('{'):
-        d = json.loads(text)
+        try: d = json.loads(text, object_pairs_hook=data.dict_without_repeats)
+        except ValueError as e: raise argparse.ArgumentTypeError(f'{text!r}: {e}') from None
         if not isinstance(d, dict): raise argparse.ArgumentTypeError(f'{text!r} is not a JSON object')
         return d
     def value(v):
@@ -56,7 +57,8 @@ def parse_mapping(text:str # JSON ('{"portraits": 1, "ccp": 2}') or name=value p
     pairs = [p.split('=', 1) for p in text.split(',') if p.strip()]
     if not pairs or any(len(p) != 2 or not p[0].strip() for p in pairs):
         raise argparse.ArgumentTypeError(f"{text!r}: expected name=value pairs ('portraits=1,ccp=2') or a JSON object")
-    return {k.strip(): value(v.strip()) for k, v in pairs}
+    try: return data.dict_without_repeats((k.strip(), value(v.strip())) for k, v in pairs)
+    except ValueError as e: raise argparse.ArgumentTypeError(str(e)) from None
 
 def _option_type(anno:str, default):
     "argparse `type` for a TrainConfig field from its (string) annotation; `none` is None for optional fields."
@@ -108,10 +110,11 @@ def cmd_train(args):
 
 def cmd_evaluate(args):
     "Evaluate a checkpoint on a dataset split; print and save the scores."
+    if args.out: check_evaluation_out(args.out, args.checkpoint)   # never over the checkpoint, nor a file evaluate did not write
     res = evaluate(args.checkpoint, data=args.data, split=args.split, size=args.size, bs=args.bs,
                    threshold=args.threshold, cache_dir=args.cache_dir, progress=not args.no_progress and sys.stdout.isatty())
     out = args.out or Path(res['checkpoint']).parent/f"eval-{Path(str(res['data'])).name}-{res['split']}.json"
-    data.atomic_write_text(out, json.dumps(res, indent=2))
+    write_evaluation(out, res)
     keys = ['dice', 'jaccard', 'dice_micro', 'jaccard_micro', 'loss']
     print(f"{res['data']}/{res['split']} ({res['n_images']} images): " + ', '.join(f'{k}: {res[k]:.3f}' for k in keys))
     for name, s in res.get('per_dataset', {}).items():  # several datasets: each one's scores
@@ -132,8 +135,6 @@ def cmd_predict(args):
     s = predict_folder(model, args.inputs, args.out, mode=args.mode, background=args.bg, size=args.size,
                        tta=args.tta, threshold=args.threshold, bs=args.bs, progress=not args.no_progress and sys.stdout.isatty(),
                        overwrite=args.overwrite)
-    print(f"{s['n_written']} of {s['n_inputs']} images written to {s['out']} ({s['mode']})"
-          + (f"; {len(s['failed'])} skipped" if s['failed'] else ''))
     if s['failed']:  # not everything asked for was done: say what failed, and exit non-zero
         print(f"facenb: error: {len(s['failed'])} of {s['n_inputs']} images failed: "
               + '; '.join(f'{Path(f).name} ({why.split(chr(10))[0]})' for f, why in s['failed'][:3])

@@ -275,7 +275,7 @@ def predict_folder(model, # a model from `load_model`, a checkpoint file / run f
     for name, why in failed: print(f'skipped {name}: {why}')
     res = dict(mode=mode, n_inputs=len(files), n_written=len(written), written=written, failed=failed,
                out=str(out), seconds=round(perf_counter() - t0, 3))
-    print(f"{len(written)} of {len(files)} photos written to {out}" + (f' ({len(failed)} skipped)' if failed else ''))
+    print(f"{len(written)} of {len(files)} photos written to {out} ({mode})" + (f'; {len(failed)} skipped' if failed else ''))
     return res
 
 # %% ../nbs/06_inference.ipynb #77b62fc7

@@ -17,7 +17,7 @@ def test_export_then_predict_with_onnx(run_facenb, tmp_path):
     assert (tmp_path/'weights.pt').stat().st_size < (tmp_path/'runs'/'t'/'best.pt').stat().st_size / 2
     for ckpt, out in (('model.onnx', 'onnx'), ('runs/t', 'torch'), ('weights.pt', 'weights')):
         r = run_facenb('predict', '--checkpoint', ckpt, 'photos', '--out', out, '--no-progress')
-        assert r.returncode == 0 and '3 of 3 images written' in r.stdout, r.stdout + r.stderr
+        assert r.returncode == 0 and '3 of 3 photos written' in r.stdout, r.stdout + r.stderr
     for i in range(3):
         torch_mask, onnx_mask = (np.asarray(Image.open(tmp_path/d/f'p{i}.png')) for d in ('torch', 'onnx'))
         assert (torch_mask != onnx_mask).mean() < 1e-3

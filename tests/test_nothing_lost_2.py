@@ -251,7 +251,6 @@ def test_evaluate_never_writes_over_the_checkpoint_or_a_file_it_did_not_write(ru
     assert json.loads((tmp_path/'eval.json').read_text())['n_images'] == res['n_images']
     evaluate(run, out=tmp_path/'eval.json', threshold=0.3)
 
-@pytest.mark.xfail(strict=True, reason="needs cmd_evaluate (nbs/90_cli.ipynb) to write through facenb.train.write_evaluation")
 def test_facenb_evaluate_out_never_writes_over_the_checkpoint(facenb, run):
     before = snapshot(run)
     status, out, err = facenb('evaluate', '--checkpoint', 'runs/r', '--out', 'runs/r/best.pt', '--no-progress')

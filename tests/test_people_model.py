@@ -25,7 +25,7 @@ def test_predict_cuts_out_a_person_without_a_checkpoint(run_facenb, tmp_path):
     Image.open(HOPPER).save(tmp_path/'photos'/'hopper.jpg')
     r = run_facenb('predict', 'photos', '--out', 'cut', '--mode', 'cutout', '--no-progress')
     assert r.returncode == 0, r.stderr
-    assert 'shipped with facenb' in r.stdout and '1 of 1 images written' in r.stdout, r.stdout
+    assert 'shipped with facenb' in r.stdout and '1 of 1 photos written' in r.stdout, r.stdout
     cut = np.asarray(Image.open(tmp_path/'cut'/'hopper.png'))
     assert cut.shape == (600, 512, 4)                      # RGBA at the photo's own size
     alpha = cut[..., 3] > 127

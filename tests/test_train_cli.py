@@ -72,7 +72,7 @@ def test_predict_writes_results_and_skips_unreadable_files(run_facenb, tmp_path)
     Image.fromarray(np.full((50, 50, 3), 90, np.uint8)).save(tmp_path/'bg.png')
     r = run_facenb('predict', '--checkpoint', 'runs/m', 'photos', '--out', 'out', '--mode', 'replace', '--bg', 'bg.png', '--no-progress')
     assert r.returncode == 1, r.stderr   # written what it could, and said that one photo failed
-    assert 'broken.jpg' in r.stdout + r.stderr and '2 of 3 images written' in r.stdout, r.stdout + r.stderr
+    assert 'broken.jpg' in r.stdout + r.stderr and '2 of 3 photos written' in r.stdout, r.stdout + r.stderr
     outs = sorted(p.name for p in (tmp_path/'out').iterdir())
     assert len(outs) == 2 and all(Image.open(tmp_path/'out'/n).size == (75, 100) for n in outs)
     r = run_facenb('predict', '--checkpoint', 'runs/m', 'photos', '--out', 'out2', '--mode', 'replace', '--no-progress')
