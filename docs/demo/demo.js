@@ -83,7 +83,8 @@ async function loadModel() {
   const ort = await import(gpu ? './ort/ort.webgpu.min.mjs' : './ort/ort.wasm.min.mjs');
   ort.env.wasm.wasmPaths = new URL('ort/', import.meta.url).href;
   ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;  // GitHub Pages: 1
-  const session = await ort.InferenceSession.create(info.model, {executionProviders: gpu ? ['webgpu', 'wasm'] : ['wasm']});
+  const session = await ort.InferenceSession.create(info.model, {
+    executionProviders: gpu ? ['webgpu', 'wasm'] : ['wasm'], logSeverityLevel: 3});   // errors only in the console
   return {...info, ort, session, backend: gpu ? 'WebGPU' : 'WebAssembly', threads: ort.env.wasm.numThreads};
 }
 
