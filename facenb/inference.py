@@ -192,7 +192,12 @@ def _image_files(inputs) -> list:
     if isinstance(inputs, (str, os.PathLike)): inputs = [inputs]
     files = []
     for p in map(Path, inputs):
-        if p.is_dir(): files += sorted(f for f in p.iterdir() if f.suffix.lower() in IMAGE_EXTS and not f.name.startswith('.'))
+        if p.is_dir():
+            found = sorted(f for f in p.iterdir() if f.is_file() and not f.name.startswith('.'))
+            files += [f for f in found if f.suffix.lower() in IMAGE_EXTS]
+            other = [f.name for f in found if f.suffix.lower() not in IMAGE_EXTS]
+            if other: print(f"skipped {len(other)} file{'s' * (len(other) > 1)} of {p} that {'are' if len(other) > 1 else 'is'} not "
+                            f"{', '.join(IMAGE_EXTS)} ({', '.join(other[:3])}{', ...' if len(other) > 3 else ''}): name a file to read it anyway")
         elif p.exists(): files.append(p)   # a file that is not an image is reported when it is read
         else: raise FileNotFoundError(f'input {p} not found')
     return files

@@ -74,3 +74,15 @@ def test_predict_uses_the_threshold_the_predictor_was_exported_with(tmp_path, mo
     assert (tmp_path/'half.onnx').stat().st_size < 0.6 * (tmp_path/'low.onnx').stat().st_size
     half = OnnxPredictor(tmp_path/'half.onnx').predict_batch([str(tmp_path/'photos'/'p.png')])[0][0]
     assert np.abs(half - prob).max() < 1e-2
+
+
+def test_predict_says_which_files_of_a_folder_it_skips(tmp_path, capsys):
+    "Files in a folder that are not images facenb reads are named, not skipped without a word."
+    from facenb.inference import predict_folder
+    (tmp_path/'photos').mkdir()
+    Image.open(HOPPER).save(tmp_path/'photos'/'hopper.jpg')
+    Image.open(HOPPER).save(tmp_path/'photos'/'hopper.gif')
+    (tmp_path/'photos'/'notes').write_text('not a photo')
+    res = predict_folder(people_model(), tmp_path/'photos', tmp_path/'out', progress=False)
+    out = capsys.readouterr().out
+    assert res['n_written'] == 1 and 'skipped 2 files of' in out and 'hopper.gif' in out and 'notes' in out, out
