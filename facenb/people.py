@@ -110,7 +110,7 @@ def quantize_predictor(src, # an ONNX predictor of `facenb.deploy.export_predict
                        photos:list, # calibration photos (paths or arrays): a few dozen of the kinds it will see
                       ) -> Path:
     "int8 static quantisation (onnxruntime, QDQ, per-channel weights) of a predictor's convolutions, calibrated on `photos`."
-    import onnx, tempfile
+    import onnx
     from onnxruntime.quantization import quantize_static, QuantFormat, QuantType, CalibrationDataReader
     pred = OnnxPredictor(src)
     tfm = eval_transform(pred.train_size)
