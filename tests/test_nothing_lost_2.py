@@ -159,7 +159,8 @@ def fasseg_mirror(tmp_path_factory):
     from mirror import build_archive
     if not os.environ.get('FACENB_DATA'): pytest.skip('needs the shared datasets (FACENB_DATA) to build the archive from')
     folder = tmp_path_factory.mktemp('mirror')
-    build_archive('fasseg', data_root(), folder)
+    from conftest import ROOT
+    build_archive('fasseg', ROOT/os.environ['FACENB_DATA'], folder)   # a relative FACENB_DATA is meant from the project root
     return folder
 
 def test_download_never_deletes_a_folder_it_did_not_make(facenb, tmp_path, fasseg_mirror):
