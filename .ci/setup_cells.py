@@ -9,7 +9,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = {  # notebook: the published datasets it reads (in any cell, slow ones included)
-    '00_data': ['portraits', 'human-segmentation', 'fasseg', 'ccp'],
+    '00_core': [], '00_data': ['portraits', 'human-segmentation', 'fasseg', 'ccp'], '00a_download': ['fasseg'],
+    '00b_sources': ['portraits', 'human-segmentation', 'fasseg', 'ccp'], '00c_plots': ['portraits', 'human-segmentation', 'fasseg'],
+    '00d_loaders': ['portraits', 'human-segmentation', 'fasseg'],
     '01_unet': [], '02_encoders': ['portraits'], '03_metrics': ['portraits'], '03a_losses': ['portraits'],
     '04_training': ['portraits'], '05_compare': ['portraits', 'human-segmentation'],
     '06_inference': ['portraits', 'human-segmentation'], '07_multiclass': ['fasseg', 'ccp'], '08_deploy': [], '09_people': ['portraits', 'human-segmentation', 'ccp'], '90_cli': [],
@@ -21,7 +23,7 @@ TEMPLATE = '''{mark}: install facenb if it is missing (Colab), download the data
 import importlib.util, subprocess, sys
 if importlib.util.find_spec('facenb') is None:
     subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', 'facenb[course] @ git+{git_url}@{branch}'], check=True)
-from facenb.data import prepare_runtime
+from facenb.download import prepare_runtime
 prepare_runtime({datasets});'''
 
 def setup_source(datasets:list) -> str:

@@ -16,7 +16,7 @@ import argparse, json, multiprocessing as mp, os, platform, statistics, time
 from pathlib import Path
 import torch
 from facenb.models import get_model
-from facenb.data import atomic_write_text
+from facenb.core import atomic_write_text
 
 def busy(stop):
     "Keep one core busy until `stop` is set."

@@ -14,7 +14,9 @@ import cv2
 import torch
 
 from facenb.cli import parse_size
-from facenb.data import SegmentationDataset, get_source, cache_root
+from facenb.core import cache_root
+from facenb.sources import get_source
+from facenb.loaders import SegmentationDataset
 
 
 def samples_per_second(ds, bs, n_samples):

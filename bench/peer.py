@@ -18,7 +18,9 @@ import argparse, json, os, platform, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 import numpy as np
 import torch
-from facenb.data import get_source, mix_key, overlay, atomic_write_text
+from facenb.core import atomic_write_text
+from facenb.sources import get_source, mix_key
+from facenb.plots import overlay
 from facenb.inference import load_model, predict_batch
 from facenb.deploy import OnnxPredictor
 from facenb.metrics import dice_score, jaccard_score

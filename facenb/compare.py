@@ -11,7 +11,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .data import SegmentationDataset, get_source, holdout_sources, overlay, remove_partial_writes
+from .core import remove_partial_writes
+from .sources import get_source, holdout_sources
+from .plots import overlay
+from .loaders import SegmentationDataset
 from .models import get_model, list_models, count_flops
 from .metrics import jaccard_score, dice_score
 from .train import (TrainConfig, Learner, train, evaluate, load_checkpoint, load_history, read_checkpoint, write_json, write_csv,

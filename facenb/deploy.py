@@ -12,7 +12,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .data import eval_transform, fit_box, atomic_write
+from .core import atomic_write
+from .loaders import eval_transform, fit_box
 from .train import read_checkpoint, save_checkpoint
 from .inference import load_model, as_rgb, _trace_example
 

@@ -16,7 +16,11 @@ from torch import nn
 from PIL import Image
 from fastprogress.fastprogress import progress_bar
 
-from .data import remove_partial_writes, read_image, eval_transform, overlay, atomic_write, IMAGE_EXTS, fit_box, to_uint8, class_colors, get_source
+from .core import remove_partial_writes, atomic_write
+from .data import read_image, IMAGE_EXTS, to_uint8
+from .sources import get_source
+from .plots import overlay, class_colors
+from .loaders import eval_transform, fit_box
 from .models import default_device
 from .train import load_checkpoint
 
@@ -102,7 +106,7 @@ def predict(model:nn.Module, # a model from `load_model` (or any `get_model` mod
 # %% ../nbs/06_inference.ipynb #0a6df9e0
 def class_palette(n_classes:int, # number of classes (binary models: 2)
                  ) -> np.ndarray:
-    "A distinct colour per class (`uint8` C×3): `facenb.data.class_colors` up to 8 classes, evenly spaced hues beyond."
+    "A distinct colour per class (`uint8` C×3): `facenb.plots.class_colors` up to 8 classes, evenly spaced hues beyond."
     if n_classes <= 8: return class_colors(max(n_classes, 2))[:max(n_classes, 2)]
     import colorsys
     hues = [colorsys.hsv_to_rgb((i*0.618034) % 1, 0.75 if i % 2 else 1.0, 1.0 if i % 3 else 0.7) for i in range(n_classes - 1)]

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 import matplotlib.pyplot as plt
 
-from .data import ArraySource
+from .sources import ArraySource
 from .inference import legend_overlay, class_palette, predict_batch
 
 # %% auto #0

@@ -11,7 +11,9 @@ from pathlib import Path
 import numpy as np
 import matplotlib.pyplot as plt
 
-from .data import mix_names, mix_key, record_path, atomic_write, eval_transform
+from .core import record_path, atomic_write
+from .sources import mix_names, mix_key
+from .loaders import eval_transform
 from .train import TrainConfig, load_history
 from .compare import CPU_RECIPE
 from .inference import as_rgb

@@ -16,8 +16,10 @@ from torch.utils.data import DataLoader, Dataset
 from fastprogress.fastprogress import master_bar, progress_bar
 from fastcore.basics import patch
 
-from .data import (get_source, holdout_sources, dataloaders, SegmentationDataset, atomic_write, atomic_write_text,
-                         remove_partial_writes, mix_names, mix_key, MixedDataset, WeightedEpochSampler, is_dataset_name)
+from .core import atomic_write, atomic_write_text, remove_partial_writes
+from .data import is_dataset_name
+from .sources import get_source, holdout_sources, mix_names, mix_key
+from .loaders import dataloaders, SegmentationDataset, MixedDataset, WeightedEpochSampler
 from .models import get_model, default_device, list_models
 from .losses import get_loss
 from .metrics import SegmentationMeter, per_class_scores
@@ -102,7 +104,7 @@ class TrainConfig:
 
 # %% ../nbs/04_training.ipynb #f3c7e648
 def write_json(path, obj):
-    "Write `obj` as indented JSON, atomically (`facenb.data.atomic_write`)."
+    "Write `obj` as indented JSON, atomically (`facenb.core.atomic_write`)."
     atomic_write_text(path, json.dumps(obj, indent=2))
 
 # %% ../nbs/04_training.ipynb #84cb6876
@@ -158,7 +160,7 @@ def make_dataloaders(config:TrainConfig, # the run's config
                      device:torch.device|str='cpu', # pin memory for CUDA
                      progress:bool=True, # progress bar while the image cache is built
                     ) -> tuple:
-    "The `(train_dl, valid_dl)` of a run (`facenb.data.dataloaders`); the loop reseeds `train_dl` at every epoch."
+    "The `(train_dl, valid_dl)` of a run (`facenb.loaders.dataloaders`); the loop reseeds `train_dl` at every epoch."
     c = config
     if not 0 < c.valid_pct < 1: raise ValueError(f'valid_pct must be between 0 and 1 (exclusive), not {c.valid_pct}: '
                                                  'the loop needs validation images to pick best.pt')

@@ -70,7 +70,8 @@ def near_an_edge(m):
 @pytest.mark.parametrize('every_transform', [True, False])
 def test_augmentation_moves_the_mask_with_the_image(every_transform):
     "Pixel for pixel, the augmented mask is the mask of the augmented image: with each transform forced on, and as trained."
-    from facenb.data import ArraySource, SegmentationDataset
+    from facenb.sources import ArraySource
+    from facenb.loaders import SegmentationDataset
     image, mask = derived_pair()
     src = ArraySource('derived', 'train', image[None].repeat(12, 0), mask[None].repeat(12, 0))
     ds = SegmentationDataset(src, size=(64, 64), augment=True, seed=0, progress=False)

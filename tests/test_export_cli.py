@@ -6,7 +6,7 @@ TINY = ['--arch', 'unet', '--model-kw', '{"base": 8, "depth": 3}', '--size', '64
         '--no-progress', '--data', 'synthetic', '--n-samples', '32', '--epochs', '2', '--out', 'runs/t']
 
 def test_export_then_predict_with_onnx(run_facenb, tmp_path):
-    from facenb.data import synthetic_people
+    from facenb.sources import synthetic_people
     assert run_facenb('train', *TINY).returncode == 0
     (tmp_path/'photos').mkdir()
     for i, im in enumerate(synthetic_people(3, size=(120, 90), seed=4)[0]): Image.fromarray(im).save(tmp_path/'photos'/f'p{i}.png')

@@ -19,7 +19,7 @@ def best_val_jaccard(run): return max(h['val_jaccard'] for h in json.loads((run/
 
 def all_person_jaccard(folder):
     "Mean Jaccard of the prediction 'person everywhere' on the validation masks: the bar must be far above it."
-    from facenb.data import holdout_sources
+    from facenb.sources import holdout_sources
     from facenb.metrics import jaccard_score
     masks = torch.stack([torch.as_tensor(m) for _, m in holdout_sources(folder)[1]])
     return jaccard_score(torch.ones_like(masks), masks).item()
@@ -46,7 +46,7 @@ def test_a_loss_that_ignores_the_mask_fails_the_bar(task, tmp_path):
 def test_every_binary_loss_prefers_the_true_mask(name):
     "Logits of the true mask cost less than logits of a shifted mask, of an empty one and of an undecided model (0)."
     from facenb.losses import get_loss
-    from facenb.data import synthetic_people
+    from facenb.sources import synthetic_people
     masks = torch.from_numpy(synthetic_people(4, size=(64, 48), seed=5)[1]).float()[:, None]
     loss = get_loss(name)
     def cost(m): return loss((m - 0.5) * 6, masks).item()

@@ -10,7 +10,7 @@ CLASSES = ['background', 'head', 'body']
 
 def parts_folder(path, n=24, seed=0):
     "A folder of synthetic figures with masks of three classes (background, head, body) and its classes.txt."
-    from facenb.data import synthetic_people
+    from facenb.sources import synthetic_people
     (path/'images').mkdir(parents=True); (path/'masks').mkdir()
     (path/'classes.txt').write_text('\n'.join(CLASSES) + '\n')
     images, masks = synthetic_people(n, size=(64, 48), seed=seed, parts=True)

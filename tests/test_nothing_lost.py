@@ -108,7 +108,7 @@ def test_checkpoint_errors_name_the_file(run_facenb, run, tmp_path):
 
 @pytest.fixture
 def photos(tmp_path):
-    from facenb.data import synthetic_people
+    from facenb.sources import synthetic_people
     (tmp_path/'photos').mkdir()
     for i, im in enumerate(synthetic_people(3, size=(80, 60), seed=2)[0]): Image.fromarray(im).save(tmp_path/'photos'/f'p{i}.jpg')
     return tmp_path/'photos'

@@ -10,8 +10,11 @@ import torch
 from PIL import Image
 
 from facenb import cli
-from facenb.data import (atomic_write, atomic_write_text, remove_partial_writes, synthetic_people, get_source,
-                         SegmentationDataset, DATASETS, _extract, data_root)
+from facenb.core import atomic_write, atomic_write_text, remove_partial_writes
+from facenb.data import DATASETS, data_root
+from facenb.download import _extract
+from facenb.sources import synthetic_people, get_source
+from facenb.loaders import SegmentationDataset
 
 TINY = ['--arch', 'unet', '--model-kw', '{"base": 8, "depth": 3}', '--size', '64x48', '--bs', '4', '--threads', '1',
         '--no-progress', '--data', 'synthetic', '--n-samples', '16']
@@ -54,7 +57,7 @@ def test_an_interrupted_atomic_write_keeps_the_old_file(tmp_path):
     code = f"""
         import os, signal
         from pathlib import Path
-        from facenb.data import atomic_write
+        from facenb.core import atomic_write
         def killed(p): Path(p).write_text('half'); os.kill(os.getpid(), signal.SIGKILL)
         atomic_write({str(f)!r}, killed)"""
     r = subprocess.run([sys.executable, '-c', textwrap.dedent(code)], capture_output=True, text=True, timeout=120)
@@ -144,7 +147,7 @@ def test_an_archive_extracts_the_direct_children_only(tmp_path):
 
 def test_the_extractor_checks_every_write_whatever_chose_it(tmp_path):
     "The write itself refuses a path that leaves the folder: a change in how members are chosen cannot write outside."
-    from facenb.data import _extract_member
+    from facenb.download import _extract_member
     arch = human_archive(tmp_path/'h.zip')
     with zipfile.ZipFile(arch) as z:
         for rel in ('../escaped.png', '/tmp/escaped.png', 'a/../../escaped.png'):

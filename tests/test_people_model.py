@@ -37,7 +37,7 @@ def test_predict_cuts_out_a_person_without_a_checkpoint(run_facenb, tmp_path):
 @pytest.mark.skipif(not os.environ.get('FACENB_DATA'), reason='needs the datasets (FACENB_DATA)')
 def test_shipped_model_finds_people_in_validation_photos():
     "On validation photos of each dataset (never trained on), the shipped model's masks overlap the published ones."
-    from facenb.data import get_source
+    from facenb.sources import get_source
     for name, bar in (('portraits', 0.9), ('human-segmentation', 0.75), ('ccp', 0.8)):
         src = get_source(name, 'valid')
         js = []
@@ -51,7 +51,7 @@ def test_shipped_model_finds_people_in_validation_photos():
 def test_predict_uses_the_threshold_the_predictor_was_exported_with(tmp_path, monkeypatch, capsys, torch_threads):
     "In this process (faster than four console scripts): export at threshold 0.1, then predict with and without --threshold."
     from facenb.cli import main
-    from facenb.data import synthetic_people
+    from facenb.sources import synthetic_people
     from facenb.deploy import OnnxPredictor
     monkeypatch.chdir(tmp_path)
     tiny = ['--arch', 'unet', '--model-kw', '{"base": 8, "depth": 2}', '--size', '64x48', '--bs', '4', '--threads', '1',

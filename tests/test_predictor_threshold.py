@@ -11,7 +11,7 @@ SIZE = (64, 48)
 def model():
     "A small U-Net whose head is rescaled so its probabilities spread over (0, 1) (an untrained one stays near 0.5)."
     from facenb.models import get_model
-    from facenb.data import synthetic_people
+    from facenb.sources import synthetic_people
     torch.manual_seed(0)
     m = get_model('unet', base=8, depth=2).eval()
     x = torch.from_numpy(synthetic_people(4, size=(64, 64), seed=3)[0]).permute(0, 3, 1, 2).float() / 255
@@ -24,7 +24,7 @@ def model():
 
 @pytest.fixture(scope='module')
 def photos():
-    from facenb.data import synthetic_people
+    from facenb.sources import synthetic_people
     return list(synthetic_people(3, size=(90, 70), seed=4)[0])
 
 def export(model, path, t):
@@ -33,7 +33,7 @@ def export(model, path, t):
 
 def test_the_graphs_own_mask_is_probability_at_least_the_exported_threshold(model, photos, tmp_path):
     import onnxruntime as ort
-    from facenb.data import eval_transform
+    from facenb.loaders import eval_transform
     tfm = eval_transform(SIZE)
     x = np.stack([tfm(image=p)['image'] for p in photos]).transpose(0, 3, 1, 2).astype(np.float32) / 255
     marked = {}

@@ -32,7 +32,7 @@ def test_resume_continues_a_run(run_facenb, tmp_path):
     assert [h['epoch'] for h in history(tmp_path/'runs'/'r')] == [1, 2]
 
 def test_own_folder_of_images_and_masks(run_facenb, tmp_path):
-    from facenb.data import synthetic_people
+    from facenb.sources import synthetic_people
     images, masks = synthetic_people(12, size=(80, 60), seed=3)
     for sub in ('images', 'masks'): (tmp_path/'mine'/sub).mkdir(parents=True)
     for i, (im, m) in enumerate(zip(images, masks)):
@@ -64,7 +64,7 @@ def test_errors_are_one_line(run_facenb, args, message):
     assert len(lines) == 1 and message in lines[0] and 'Traceback' not in r.stderr, r.stderr
 
 def test_predict_writes_results_and_skips_unreadable_files(run_facenb, tmp_path):
-    from facenb.data import synthetic_people
+    from facenb.sources import synthetic_people
     assert run_facenb('train', '--data', 'synthetic', '--n-samples', '16', '--epochs', '1', '--out', 'runs/m', *TINY).returncode == 0
     (tmp_path/'photos').mkdir()
     for i, im in enumerate(synthetic_people(2, size=(100, 75), seed=7)[0]): Image.fromarray(im).save(tmp_path/'photos'/f'p{i}.jpg')

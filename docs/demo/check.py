@@ -37,7 +37,7 @@ def random_predictor(path, size=(256, 192), seed=0) -> Path:
 def test_photos(folder) -> list:
     "Three photos as PNG files: a portrait (800x600, shrunk), a landscape photo (padded above and below), the portrait at 120x90 (enlarged)."
     from PIL import Image
-    from facenb.data import get_source
+    from facenb.sources import get_source
     portrait = get_source('portraits', 'valid')[0][0]
     landscape = get_source('human-segmentation', 'valid')[0][0]
     photos = {'portrait.png': Image.fromarray(portrait), 'landscape.png': Image.fromarray(landscape),

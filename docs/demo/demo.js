@@ -2,7 +2,7 @@
 // so that the mask on this page is the mask `facenb predict` writes. Chapter 08 (deploy) explains this file.
 const $ = id => document.getElementById(id);
 
-// 1. Where the photo goes in the model's frame: `facenb.data.fit_box`.
+// 1. Where the photo goes in the model's frame: `facenb.loaders.fit_box`.
 const frameOf = size => size.map(s => Math.ceil(s / 32) * 32);    // the exported size, rounded up to multiples of 32
 const roundEven = x => { const r = Math.round(x); return r - x === 0.5 && r % 2 ? r - 1 : r; };  // Python's round()
 
