@@ -11,7 +11,7 @@ import argparse, json, os, signal, sys, threading
 from dataclasses import fields
 from pathlib import Path
 from fastcore.docments import docments
-from . import data
+from . import download, sources
 from .train import TrainConfig, train, resume, evaluate, read_checkpoint, check_evaluation_out, write_evaluation
 from .inference import predict_folder, MODES
 from .deploy import export_weights, export_predictor, OnnxPredictor
@@ -34,11 +34,11 @@ def parse_size(text:str # "HxW" (height x width) or "N" for a square
 # %% ../nbs/90_cli.ipynb #2009bcb2
 def cmd_data(args):
     "Print the summary table of a dataset (name or folder)."
-    data.summarize(args.name, root=args.root, show=True)
+    sources.summarize(args.name, root=args.root, show=True)
 
 def cmd_download(args):
     "Download a dataset from its public source and check its layout."
-    path = data.download(args.name, dest=args.dest)
+    path = download.download(args.name, dest=args.dest)
     print(f"{args.name}: ready in {path}")
 
 # %% ../nbs/90_cli.ipynb #87f1a8c9
@@ -47,7 +47,7 @@ def parse_mapping(text:str # JSON ('{"portraits": 1, "ccp": 2}') or name=value p
     "A dict option on the command line: a JSON object, or `name=value` pairs separated by commas (values read as JSON: numbers, true, ...)."
     text = text.strip()
     if text.startswith('{'):
-        try: d = json.loads(text, object_pairs_hook=data.dict_without_repeats)
+        try: d = json.loads(text, object_pairs_hook=sources.dict_without_repeats)
         except ValueError as e: raise argparse.ArgumentTypeError(f'{text!r}: {e}') from None
         if not isinstance(d, dict): raise argparse.ArgumentTypeError(f'{text!r} is not a JSON object')
         return d
@@ -57,7 +57,7 @@ def parse_mapping(text:str # JSON ('{"portraits": 1, "ccp": 2}') or name=value p
     pairs = [p.split('=', 1) for p in text.split(',') if p.strip()]
     if not pairs or any(len(p) != 2 or not p[0].strip() for p in pairs):
         raise argparse.ArgumentTypeError(f"{text!r}: expected name=value pairs ('portraits=1,ccp=2') or a JSON object")
-    try: return data.dict_without_repeats((k.strip(), value(v.strip())) for k, v in pairs)
+    try: return sources.dict_without_repeats((k.strip(), value(v.strip())) for k, v in pairs)
     except ValueError as e: raise argparse.ArgumentTypeError(str(e)) from None
 
 def _option_type(anno:str, default):
@@ -188,7 +188,7 @@ def build_parser()->argparse.ArgumentParser:
     e = sub.add_parser('evaluate', help='Dice and Jaccard (per-image mean and micro) of a checkpoint on a dataset; per class for multi-class models')
     e.add_argument('--checkpoint', required=True, type=Path, help='best.pt / last.pt, or a run folder')
     e.add_argument('--data', default=None, help="dataset name or folder (default: the run's own data)")
-    e.add_argument('--split', default='valid', choices=data.SPLITS, help="'valid' / 'train': the run's hold-out; 'trainval'; 'test'")
+    e.add_argument('--split', default='valid', choices=sources.SPLITS, help="'valid' / 'train': the run's hold-out; 'trainval'; 'test'")
     e.add_argument('--size', type=parse_size, default=None, help="HEIGHTxWIDTH (default: the run's training size)")
     e.add_argument('--bs', type=int, default=8, help='batch size')
     e.add_argument('--threshold', type=float, default=0.5, help='probability threshold')
