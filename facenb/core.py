@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['cache_root', 'record_path', 'atomic_write', 'atomic_write_text', 'remove_partial_writes']
 
-# %% ../nbs/00_core.ipynb #26144d13
+# %% ../nbs/00_core.ipynb #a6fe3ca0
 import errno, os, re, tempfile
 from pathlib import Path
 

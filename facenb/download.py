@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['validate_layout', 'download', 'downloads_enabled', 'archive_url', 'ensure_dataset', 'prepare_runtime']
 
-# %% ../nbs/00a_download.ipynb #55c2d64e
+# %% ../nbs/00a_download.ipynb #e81b72cc
 import json, os, re, shutil, sys, tempfile, urllib.error, urllib.parse, urllib.request, zipfile
 from pathlib import Path, PurePosixPath
 
@@ -92,7 +92,7 @@ def _extract(archive:Path, spec:dict, out:Path):
         for d in spec['dirs']:
             if not (out/d).is_dir(): raise ValueError(f"archive '{archive.name}' lacks the folder '{prefix}{d}/'")
 
-# %% ../nbs/00a_download.ipynb #8ae298cd
+# %% ../nbs/00a_download.ipynb #f905094a
 def validate_layout(name:str, # dataset name
                     root=None, # the data folder holding the dataset's folder; default `data_root()`
                     expected:dict=None, # split -> pair count, or (fewest, most); default `DATASETS[name]['expected']`
@@ -111,7 +111,7 @@ def validate_layout(name:str, # dataset name
                              f"or has changed (pass expected={{{split!r}: {counts[split]}}} to accept it)")
     return counts
 
-# %% ../nbs/00a_download.ipynb #8f6d33bc
+# %% ../nbs/00a_download.ipynb #46c150a3
 _DOWNLOADED = '.facenb-download.json'  # in a folder `download` made: every file it put there, with its size and time
 
 def _file_stamps(folder:Path) -> dict:

@@ -6,7 +6,7 @@
 __all__ = ['eval_transform', 'augment_transform', 'fit_box', 'SegmentationDataset', 'seed_worker', 'MixedDataset',
            'WeightedEpochSampler', 'dataloaders']
 
-# %% ../nbs/00d_loaders.ipynb #1692c6fa
+# %% ../nbs/00d_loaders.ipynb #c9f272f7
 import hashlib, json, os
 from pathlib import Path
 
@@ -143,7 +143,7 @@ def seed_worker(worker_id:int):
     info = torch.utils.data.get_worker_info()
     if hasattr(info.dataset, 'reseed'): info.dataset.reseed(info.seed)
 
-# %% ../nbs/00d_loaders.ipynb #d5bb1217
+# %% ../nbs/00d_loaders.ipynb #980e99e8
 class MixedDataset(torch.utils.data.ConcatDataset):
     "Several `SegmentationDataset`s (same classes, same size) as one; `groups` names them, `group_of(i)` says whose item `i` is."
     def __init__(self, datasets:dict, # {name: dataset}, in order

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['class_colors', 'overlay', 'show_pairs', 'browse', 'show_batch']
 
-# %% ../nbs/00c_plots.ipynb #57d9e178
+# %% ../nbs/00c_plots.ipynb #08564498
 import numpy as np
 import torch
 import matplotlib.pyplot as plt

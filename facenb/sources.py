@@ -8,7 +8,7 @@ __all__ = ['SPLITS', 'MIX_SEP', 'check_valid_pct', 'split_indices', 'read_holdou
            'read_class_names', 'read_label_mask', 'dataset_stats', 'format_stats', 'summarize', 'mix_names',
            'dict_without_repeats', 'mix_key', 'check_mix_weights', 'mix_holdout_sources']
 
-# %% ../nbs/00b_sources.ipynb #9efa8c35
+# %% ../nbs/00b_sources.ipynb #262c417b
 import functools, hashlib, json, os
 from collections import Counter
 from pathlib import Path
@@ -43,7 +43,7 @@ def split_indices(n:int, # number of items
     if n > 1 and valid_pct > 0: n_valid = min(max(n_valid, 1), n-1)
     return np.sort(perm[n_valid:]), np.sort(perm[:n_valid])
 
-# %% ../nbs/00b_sources.ipynb #42a1c3fd
+# %% ../nbs/00b_sources.ipynb #2ab7fae5
 def read_holdouts(path, # a splits file (JSON)
                  ) -> dict:
     "The hold-outs stored in `path`: key -> {valid_pct, seed, n, valid}; {} when it is missing or unreadable."
@@ -214,6 +214,21 @@ def holdout_sources(name, # dataset key or folder, as for `get_source`
 
 
 # %% ../nbs/00b_sources.ipynb #257f8d8d
+def _background(rng, yy, xx) -> np.ndarray:
+    "A textured background of two random colours: stripes at a random angle, a checkerboard or smooth noise (H×W×3 float)."
+    (H, W), (c1, c2) = yy.shape, rng.uniform(0, 255, (2, 3))
+    kind = rng.integers(3)
+    if kind == 0:    # stripes at a random angle
+        a, period = rng.uniform(0, np.pi), rng.uniform(6, 30)*H/128
+        t = 0.5 + 0.5*np.sin(2*np.pi*(xx*np.cos(a) + yy*np.sin(a))/period)
+    elif kind == 1:  # checkerboard
+        p = max(2, int(rng.uniform(5, 20)*H/128))
+        t = ((xx//p + yy//p) % 2).astype(np.float32)
+    else:            # smooth noise
+        coarse = rng.random((int(rng.integers(3, 9)), int(rng.integers(3, 9)))).astype(np.float32)
+        t = cv2.resize(coarse, (W, H), interpolation=cv2.INTER_CUBIC).clip(0, 1)
+    return t[..., None]*c1 + (1-t[..., None])*c2
+
 def synthetic_people(n:int, # number of images
                      size:tuple=(128, 96), # (height, width)
                      seed:int=0, # random seed: same arguments, same images
@@ -225,18 +240,7 @@ def synthetic_people(n:int, # number of images
     yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
     images, masks = np.empty((n, H, W, 3), np.uint8), np.empty((n, H, W), np.uint8)
     for i in range(n):
-        c1, c2 = rng.uniform(0, 255, (2, 3))
-        kind = rng.integers(3)
-        if kind == 0:    # stripes at a random angle
-            a, period = rng.uniform(0, np.pi), rng.uniform(6, 30)*H/128
-            t = 0.5 + 0.5*np.sin(2*np.pi*(xx*np.cos(a) + yy*np.sin(a))/period)
-        elif kind == 1:  # checkerboard
-            p = max(2, int(rng.uniform(5, 20)*H/128))
-            t = ((xx//p + yy//p) % 2).astype(np.float32)
-        else:            # smooth noise
-            coarse = rng.random((int(rng.integers(3, 9)), int(rng.integers(3, 9)))).astype(np.float32)
-            t = cv2.resize(coarse, (W, H), interpolation=cv2.INTER_CUBIC).clip(0, 1)
-        img = t[..., None]*c1 + (1-t[..., None])*c2
+        img = _background(rng, yy, xx)
         # the figure: head ellipse, neck, body ellipse reaching below the bottom edge
         s = rng.uniform(0.55, 0.95)                       # height of the figure / image height
         cx = rng.uniform(0.3, 0.7)*W
