@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = {  # notebook: the published datasets it reads (in any cell, slow ones included)
     '00_data': ['portraits', 'human-segmentation', 'fasseg', 'ccp'],
     '01_unet': [], '02_encoders': ['portraits'], '03_metrics': ['portraits'], '03a_losses': ['portraits'],
-    '04_training': ['portraits'], '05_compare': ['portraits', 'human-segmentation'],
+    '04_training': [], '04a_learner': [], '04b_distributed': [], '04c_runs': ['portraits'], '05_compare': ['portraits', 'human-segmentation'],
     '06_inference': ['portraits', 'human-segmentation'], '07_multiclass': ['fasseg', 'ccp'], '08_deploy': [], '09_people': ['portraits', 'human-segmentation', 'ccp'], '90_cli': [],
     '95_data_checks': ['portraits', 'fasseg', 'ccp'],
 }
