@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_training.ipynb #5b73604c
 from __future__ import annotations
-import json, math, random
+import csv, json, math, random
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
 
@@ -12,13 +12,13 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from .data import get_source, dataloaders, atomic_write_text, mix_names, mix_key, MixedDataset
+from .data import get_source, dataloaders, atomic_write, atomic_write_text, mix_names, mix_key, MixedDataset
 from .models import get_model, default_device, list_models
 from .losses import get_loss
 
 # %% auto #0
-__all__ = ['TrainConfig', 'write_json', 'resolve_amp', 'epoch_seed', 'seed_everything', 'reseed_augmentations', 'check_classes',
-           'make_dataloaders', 'validate_config']
+__all__ = ['TrainConfig', 'write_json', 'write_csv', 'resolve_amp', 'epoch_seed', 'seed_everything', 'rng_state', 'set_rng_state',
+           'reseed_augmentations', 'check_classes', 'make_dataloaders', 'validate_config']
 
 # %% ../nbs/04_training.ipynb #bdc51c36
 @dataclass
@@ -93,6 +93,16 @@ def write_json(path, obj):
     "Write `obj` as indented JSON, atomically (`facenb.data.atomic_write`)."
     atomic_write_text(path, json.dumps(obj, indent=2))
 
+def write_csv(path, # the file to (re)write
+              rows:list, # dicts; the columns are all their keys, in order of appearance
+             ) -> Path:
+    "Write a list of dicts as CSV, atomically (a missing value or None is an empty cell)."
+    cols = list(dict.fromkeys(k for r in rows for k in r))
+    def w(p):
+        with open(p, 'w', newline='') as f:
+            wr = csv.DictWriter(f, fieldnames=cols); wr.writeheader(); wr.writerows(rows)
+    return atomic_write(path, w)
+
 # %% ../nbs/04_training.ipynb #84cb6876
 def resolve_amp(amp:str|bool|None, # 'auto', 'off', 'fp16', 'bf16' (True means 'auto', False/None 'off')
                 device:torch.device|str, # the device the run uses
@@ -120,6 +130,24 @@ def epoch_seed(seed:int, # the run's seed
 def seed_everything(seed:int):
     "Seed Python's `random`, NumPy and torch (CPU and every GPU)."
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
+
+# %% ../nbs/04_training.ipynb #bc97bd88
+def rng_state() -> dict:
+    "The state of every random generator as tensors, lists and numbers (safe for `weights_only` loading)."
+    kind, key, pos, has_gauss, cached = np.random.get_state()
+    return dict(python=random.getstate(),
+                numpy=dict(kind=kind, key=torch.from_numpy(key.astype(np.int64)), pos=int(pos),
+                           has_gauss=int(has_gauss), cached=float(cached)),
+                torch=torch.get_rng_state(),
+                cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [])
+
+def set_rng_state(s:dict, # what `rng_state` returned (a checkpoint's `rng`)
+                 ):
+    "Restore the generators from `rng_state()`."
+    v, st, g = s['python']; random.setstate((v, tuple(st), g))
+    n = s['numpy']; np.random.set_state((n['kind'], n['key'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['cached']))
+    torch.set_rng_state(s['torch'])
+    if s.get('cuda') and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s['cuda'])
 
 # %% ../nbs/04_training.ipynb #59a93a2b
 def reseed_augmentations(ds:Dataset, # a `SegmentationDataset` (anything with a `reseed` method)
