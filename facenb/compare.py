@@ -18,7 +18,7 @@ from .loaders import SegmentationDataset
 from .models import get_model, list_models, count_flops
 from .metrics import jaccard_score, dice_score
 from .train import (TrainConfig, Learner, train, evaluate, load_checkpoint, load_history, read_checkpoint, write_json, write_csv,
-                          validate_config, RUN_FILES, launched_by_torchrun)
+                          validate_config, RUN_FILES, launched_by_torchrun, prepare_process)
 
 # %% auto #0
 __all__ = ['CPU_RECIPE', 'COMPARE_MODELS', 'SEED_REPORT', 'SUMMARY_COLUMNS', 'model_variants', 'model_cost', 'measure_speed',
@@ -80,7 +80,7 @@ def measure_speed(arch:str, # a `get_model` name
                   repeats:int=5, # timed single-image inferences (after `warmup`)
                  ) -> dict:
     "Training images/s (batch `config.bs`) and single-image inference ms of a model, on random data."
-    if config.threads: torch.set_num_threads(config.threads)
+    prepare_process(config)  # threads, and cuDNN's autotuner on CUDA (the warm-up steps time its choice)
     torch.manual_seed(config.seed)
     H, W = config.size
     model = get_model(arch, n_classes=config.n_classes, **(model_kw or {}))
