@@ -19,16 +19,29 @@ CHAPTERS = {  # notebook: the published datasets it reads (in any cell, slow one
 }
 MARK = '# Set this runtime up for the chapter'
 
-TEMPLATE = '''{mark}: install facenb if it is missing (Colab), download the data it reads, show the device.
+SIZES_MB = {'portraits': 86, 'human-segmentation': 16, 'fasseg': 16, 'ccp': 135}  # each dataset unpacked (CCP's archive is the
+# whole repository: 2098 photos, 1004 of them annotated); a chapter downloads only what it reads, once per runtime
+
+TEMPLATE = '''{mark}: install facenb if it is missing (Colab), download the data it reads{size}, show the device.
 import importlib.util, subprocess, sys
 if importlib.util.find_spec('facenb') is None:
+    from importlib.metadata import distributions, packages_distributions
+    before = {{d.metadata['Name']: d.version for d in distributions()}}
     subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', 'facenb[course] @ git+{git_url}@{branch}'], check=True)
+    changed = {{d.metadata['Name'] for d in distributions() if before.get(d.metadata['Name'], d.version) != d.version}}
+    loaded = sorted({{d for m, ds in packages_distributions().items() if m in sys.modules for d in ds if d in changed}})
+    if loaded: raise RuntimeError(f"pip replaced {{', '.join(loaded)}}, already loaded here: restart the runtime (Colab: Runtime > Restart session), then run this cell again")
 from facenb.download import prepare_runtime
 prepare_runtime({datasets});'''
 
+def size_note(datasets:list) -> str:
+    "What the first run downloads, in words: ' (portraits, about 86 MB)'."
+    if not datasets: return ''
+    return f" ({', '.join(datasets)}: about {sum(SIZES_MB[d] for d in datasets)} MB the first time)"
+
 def setup_source(datasets:list) -> str:
     cfg = ConfigParser(delimiters=['=']); cfg.read(ROOT/'settings.ini', encoding='utf-8'); d = cfg['DEFAULT']
-    return TEMPLATE.format(mark=MARK, git_url=d['git_url'], branch=d['branch'], datasets=repr(datasets))
+    return TEMPLATE.format(mark=MARK, git_url=d['git_url'], branch=d['branch'], datasets=repr(datasets), size=size_note(datasets))
 
 def first_code_cell(nb:dict) -> int:
     "The index of the setup cell (the old hidden Colab cell, or the cell this script wrote)."

@@ -374,6 +374,6 @@ def prediction_grid(ds, # the validation dataset
             ax = axs[r, c]; ax.imshow(a); ax.set_xticks([]); ax.set_yticks([])
             title = name if r == 0 else ''
             if scores is not None and name in scores: title = (title + '\n' if title else '') + f'J {scores[name][i]:.2f}'
-            ax.set_title(title, fontsize=7)
+            ax.set_title(title, fontsize=9)
     fig.tight_layout(pad=0.2)
     return fig

@@ -76,11 +76,16 @@ def show_parsing(model, # a multi-class model from `load_model` (it carries `tra
                  figsize=None):
     "Truth and prediction, tinted and with a legend, for the pairs `idxs` of `source`; returns the figure."
     classes = classes or getattr(model, 'classes', None) or list(source.classes)
+    from PIL import Image
     pairs = [source[i] for i in idxs]
     preds = predict_batch(model, [im for im, _ in pairs])
+    def shown(im, lab, h=320):   # at about the size the figure shows it, so that the legend's letters stay readable
+        w = round(im.shape[1] * h / im.shape[0])
+        return (np.asarray(Image.fromarray(im).resize((w, h), Image.BILINEAR)),
+                np.asarray(Image.fromarray(np.asarray(lab, np.uint8)).resize((w, h), Image.NEAREST)))
     fig, axs = plt.subplots(len(pairs), 2, figsize=figsize or (9, 3.6*len(pairs)), squeeze=False)
     for row, (im, m), (_, p), i in zip(axs, pairs, preds, idxs):
         for a, lab, what in ((row[0], m, 'truth'), (row[1], p, 'prediction')):
-            a.imshow(legend_overlay(im, lab, classes)); a.set_title(f'{source.names[i]}: {what}', fontsize=9); a.axis('off')
+            a.imshow(legend_overlay(*shown(im, lab), classes)); a.set_title(f'{source.names[i]}: {what}', fontsize=9); a.axis('off')
     fig.tight_layout()
     return fig
