@@ -13,7 +13,7 @@ import torch
 from torch.utils.data import Dataset
 
 from .core import atomic_write, atomic_write_text
-from .sources import get_source, mix_names, mix_key
+from .sources import get_source, mix_names, mix_key, check_valid_pct, check_mix_weights
 from .loaders import dataloaders, MixedDataset
 from .models import get_model, default_device, list_models
 from .losses import get_loss
@@ -178,8 +178,7 @@ def make_dataloaders(config:TrainConfig, # the run's config
                     ) -> tuple:
     "The `(train_dl, valid_dl)` of a run (`facenb.loaders.dataloaders`); the loop reseeds `train_dl` at every epoch."
     c = config
-    if not 0 < c.valid_pct < 1: raise ValueError(f'valid_pct must be between 0 and 1 (exclusive), not {c.valid_pct}: '
-                                                 'the loop needs validation images to pick best.pt')
+    check_valid_pct(c.valid_pct, need_valid=True)
     train_dl, valid_dl = dataloaders(c.data, tuple(c.size), c.bs, c.valid_pct, c.seed, root=c.root, cache_dir=c.cache_dir,
                                      num_workers=c.num_workers, augment=c.augment, n_samples=c.n_samples,
                                      pin_memory=torch.device(device).type == 'cuda', progress=progress, weights=c.data_weights)
@@ -244,7 +243,8 @@ def _check_values(c:TrainConfig):
     need(_is_num(c.weight_decay) and c.weight_decay >= 0, 'weight_decay', 'must be a finite number, 0 or more')
     need(c.schedule in (None, 'onecycle', 'cosine'), 'schedule', "must be none, 'onecycle' or 'cosine'")
     need(_is_int(c.seed) and c.seed >= 0, 'seed', 'must be a whole number, 0 or more')
-    need(_is_num(c.valid_pct) and 0 < c.valid_pct < 1, 'valid_pct', 'must be between 0 and 1 (exclusive): the loop needs validation images to pick best.pt')
+    try: check_valid_pct(c.valid_pct, need_valid=True)  # the rule the data loaders apply, written once
+    except ValueError as e: raise _option_error('valid_pct', c.valid_pct, str(e)) from None
     need(_is_num(c.threshold) and 0 < c.threshold < 1, 'threshold', 'must be between 0 and 1 (exclusive)')
     need(_is_int(c.num_workers) and c.num_workers >= 0, 'num_workers', 'must be a whole number, 0 or more')
     need(isinstance(c.model_kw, dict), 'model_kw', 'must be a dict (JSON object) of model options')
@@ -282,8 +282,8 @@ def _check_folders_and_data(c:TrainConfig, check_data:bool):
     if c.data_weights is not None:
         w = c.data_weights
         need(isinstance(w, dict) and len(names) > 1, 'data_weights', "weighs the datasets of a mix (--data 'portraits+ccp'): a dict of shares")
-        need(sorted(w) == sorted(keys), 'data_weights', f"must name each dataset of the mix ({', '.join(keys)}) and no other")
-        need(all(_is_num(v) and v > 0 for v in w.values()), 'data_weights', 'shares must be finite numbers above 0')
+        try: check_mix_weights(w, keys)  # the rule `MixedDataset` applies, written once
+        except ValueError as e: raise _option_error('data_weights', w, str(e)) from None
     if check_data:
         classes = {k: get_source(n, 'trainval', root=c.root).classes for k, n in zip(keys, names)}
         first = next(iter(classes.values()))

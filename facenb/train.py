@@ -14,7 +14,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from .core import remove_partial_writes
 from .data import is_dataset_name
-from .sources import get_source, holdout_sources, mix_names, mix_key
+from .sources import get_source, mix_holdout_sources, mix_names, mix_key
 from .loaders import SegmentationDataset, MixedDataset
 from .models import get_model, default_device
 from .losses import get_loss
@@ -181,10 +181,10 @@ def _evaluation_loader(c:TrainConfig, # the evaluation's config (data, split set
     if isinstance(data, DataLoader): return data
     if isinstance(data, Dataset): ds = data
     else:  # 'valid' / 'train': the run's own hold-out (and subset, for a quick run) of each dataset; else the whole split
-        def source(name): return (holdout_sources(name, c.root, c.valid_pct, c.seed, c.n_samples)[split == 'valid']
-                                  if split in ('valid', 'train') else get_source(name, split, root=c.root))
-        parts = {mix_key(n): SegmentationDataset(source(n), size=tuple(c.size), cache_dir=c.cache_dir, progress=progress)
-                 for n in mix_names(c.data)}
+        if split in ('valid', 'train'):  # the run's own hold-out of each dataset, as `dataloaders` made it
+            sources = {k: pair[split == 'valid'] for k, pair in mix_holdout_sources(c.data, c.root, c.valid_pct, c.seed, c.n_samples).items()}
+        else: sources = {mix_key(n): get_source(n, split, root=c.root) for n in mix_names(c.data)}
+        parts = {k: SegmentationDataset(src, size=tuple(c.size), cache_dir=c.cache_dir, progress=progress) for k, src in sources.items()}
         ds = MixedDataset(parts) if len(parts) > 1 else next(iter(parts.values()))
     return DataLoader(ds, batch_size=c.bs, shuffle=False, num_workers=c.num_workers)
 
