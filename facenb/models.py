@@ -194,21 +194,21 @@ def build_unet(n_classes=1, pretrained=False, base:int=64, depth:int=4, batchnor
     encoder = UNetEncoder(3, base, depth, padding=True, batchnorm=batchnorm)
     return SegmentationModel(encoder, UNetDecoder(encoder.out_channels, True, batchnorm), n_classes, 2**depth)
 
+def _ternausnet(vgg:str, n_classes:int, pretrained:bool, nf:int, out_widths:tuple) -> SegmentationModel:
+    "A TernausNet: a VGG encoder and TernausNet's decoder, whose block outputs are `nf` times `out_widths`."
+    encoder = VGGEncoder(vgg, pretrained)
+    decoder = TernausDecoder(encoder.out_channels, [nf * k for k in (16, 16, 16, 8, 4)], [nf * k for k in out_widths], nf)
+    return SegmentationModel(encoder, decoder, n_classes, 32)
+
 @register_model('unet11')
 def build_unet11(n_classes=1, pretrained=False, num_filters:int=32):
     "TernausNet's UNet11: VGG11 encoder, TernausNet decoder."
-    nf = num_filters
-    encoder = VGGEncoder('vgg11', pretrained)
-    decoder = TernausDecoder(encoder.out_channels, [nf * k for k in (16, 16, 16, 8, 4)], [nf * k for k in (8, 8, 4, 2, 1)], nf)
-    return SegmentationModel(encoder, decoder, n_classes, 32)
+    return _ternausnet('vgg11', n_classes, pretrained, num_filters, (8, 8, 4, 2, 1))
 
 @register_model('unet16')
 def build_unet16(n_classes=1, pretrained=False, num_filters:int=32):
-    "TernausNet's UNet16: VGG16 encoder, TernausNet decoder."
-    nf = num_filters
-    encoder = VGGEncoder('vgg16', pretrained)
-    decoder = TernausDecoder(encoder.out_channels, [nf * k for k in (16, 16, 16, 8, 4)], [nf * k for k in (8, 8, 8, 2, 1)], nf)
-    return SegmentationModel(encoder, decoder, n_classes, 32)
+    "TernausNet's UNet16: VGG16 encoder, TernausNet decoder (its third block is twice as wide as UNet11's)."
+    return _ternausnet('vgg16', n_classes, pretrained, num_filters, (8, 8, 8, 2, 1))
 
 @register_model('resnet34')
 def build_resnet34_unet(n_classes=1, pretrained=False, decoder_channels:tuple=(128, 64, 32, 16)):
