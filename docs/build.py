@@ -34,11 +34,12 @@ def page_name(nb_path) -> str:
 #    code. nbdev runs such a cell whole (and warns); in a course notebook it often needs data from the cells before
 #    it, which nbdev does not run, and running it would redo the cell's work and replace its saved outputs.
 def _imports_only(cell):
-    "The import statements of a code cell that also does other things, else None."
+    "The top-level import statements of a code cell that also does other things (maybe none), else None."
     try: tree = ast.parse(cell.source)
     except SyntaxError: return None
-    imports = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
-    if not imports or len(imports) == len(tree.body): return None
+    if not any(isinstance(n, (ast.Import, ast.ImportFrom)) for n in ast.walk(tree)): return None
+    imports = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]  # an `if` block's imports stay in it
+    if len(imports) == len(tree.body): return None
     return '\n'.join(ast.get_source_segment(cell.source, n) for n in imports)
 
 class exec_saved_show_docs(exec_show_docs):
@@ -48,7 +49,7 @@ class exec_saved_show_docs(exec_show_docs):
                 cell.directives_.keys() & {'export', 'exports', 'exporti', 'exec_doc'}):
             imports = _imports_only(cell)
             if imports is not None:
-                if self.nb.has_docs_ and hasattr(self, 'k'):
+                if imports and self.nb.has_docs_ and hasattr(self, 'k'):
                     self.k.run_cell(imports)
                     if self.k.exc: raise Exception(f'imports of cell {cell.idx_} failed:\n{imports}') from self.k.exc
                 return
