@@ -7,6 +7,10 @@ os.chdir(Path(__file__).resolve().parent.parent)  # a relative FACENB_DATA is me
 
 ROOT = Path(__file__).resolve().parent.parent
 
+def pytest_configure(config):
+    "The slowest tests are listed at the end of every run (CI keeps the whole run under about 30 minutes)."
+    if not config.option.durations: config.option.durations = 15
+
 def data_env() -> dict:
     "FACENB_DATA as an absolute path (a relative one is meant from the project root) and a private cache folder."
     from facenb.data import data_root
