@@ -7,7 +7,7 @@ __all__ = ['parse_size', 'cmd_data', 'cmd_download', 'parse_mapping', 'add_confi
            'cmd_evaluate', 'cmd_predict', 'cmd_export', 'cmd_compare', 'build_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #a4c3f0eb
-import argparse, json, os, signal, sys, threading
+import argparse, json, os, signal, sys, tempfile, threading
 from dataclasses import fields
 from pathlib import Path
 from fastcore.docments import docments
@@ -150,11 +150,22 @@ def cmd_export(args):
     source = Path(read_checkpoint(args.checkpoint)['path'])  # a readable checkpoint, before anything is written
     if out.exists() and out.resolve() == source.resolve(): raise FileExistsError(f'--out {out} is the checkpoint itself: choose another name')
     if out.exists() and not args.overwrite: raise FileExistsError(f'{out} exists: choose another --out, or pass --overwrite to replace it')
-    if suffix == '.onnx':
-        export_predictor(source, out, size=args.size, threshold=args.threshold)
-        if args.half: compact_predictor(out, out)   # float16 weights, half the file; computes in float32
-    else: export_weights(source, out, half=args.half)
+    made = [p for p in (out.parent, *out.parent.parents) if not p.exists()]   # removed again if the export fails
+    try: _export(source, out, args)
+    except BaseException:
+        for p in made:   # deepest first, and only while empty
+            try: p.rmdir()
+            except OSError: break
+        raise
     print(f'wrote {out} ({out.stat().st_size/2**20:.1f} MB) from {source}')
+
+def _export(source:Path, out:Path, args):
+    "Write `out` from the checkpoint `source`: in one step, so that an `--out` being replaced stays whole if the export fails."
+    if out.suffix.lower() != '.onnx': return export_weights(source, out, half=args.half)
+    if not args.half: return export_predictor(source, out, size=args.size, threshold=args.threshold)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=f'.{out.name}.') as tmp:   # the float32 export, beside out
+        return compact_predictor(export_predictor(source, Path(tmp)/out.name, size=args.size, threshold=args.threshold), out)
 
 def _model_arg(text:str) -> tuple:
     "`NAME` or `LABEL={json}` from `--models` as `(label, spec)`."
@@ -225,7 +236,8 @@ def build_parser()->argparse.ArgumentParser:
     c.add_argument('--budget-minutes', type=float, default=None, help='training minutes per model (default: --epochs epochs each)')
     c.add_argument('--generalise', default='human-segmentation', help="dataset to evaluate every model on, unchanged ('none': skip)")
     c.add_argument('--config', type=Path, default=None, help="start from this config.json instead of the CPU recipe")
-    c.add_argument('--overwrite', action='store_true', help='start again, deleting what --out holds')
+    c.add_argument('--overwrite', action='store_true', help='start again: what an earlier comparison wrote into --out (nothing else) '
+                   'is set aside, and removed once the new one is done (put back if it fails)')
     c.add_argument('--no-progress', action='store_true', help='no progress bars')
     add_config_options(c, exclude=('arch',), base=CPU_RECIPE)
     c.set_defaults(func=cmd_compare)

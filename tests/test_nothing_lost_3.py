@@ -80,3 +80,75 @@ def test_an_interrupted_overwrite_left_aside_is_named(facenb, comparison):
         status, out, err = facenb('compare', *COMPARE, '--models', SMALL, *extra)
         assert status == 1 and one_line(err) and '.replaced-comparison holds the comparison' in err, err
     assert snapshot(comparison) == before
+
+# --- predict and export: no empty folder after a total failure; every photo PIL reads -----------------------------
+
+@pytest.fixture
+def run(facenb, tmp_path):
+    "A finished one-epoch run in runs/r."
+    status, out, err = facenb('train', *TINY, '--epochs', '1', '--out', 'runs/r')
+    assert status == 0, err
+    return tmp_path/'runs'/'r'
+
+def test_predict_that_writes_nothing_leaves_no_empty_out(facenb, run, tmp_path):
+    (tmp_path/'bad').mkdir()
+    for n in ('a.jpg', 'b.png'): (tmp_path/'bad'/n).write_bytes(b'not an image')
+    status, out, err = facenb('predict', '--checkpoint', 'runs/r', 'bad', '--out', 'new/masks', '--no-progress')
+    assert status == 1 and '2 of 2 images failed' in err and '0 of 2 photos written' in out, out + err
+    assert not (tmp_path/'new').exists()                                # neither the folder nor the one above it
+    (tmp_path/'mine').mkdir()                                           # a folder that was there: left as it was
+    status, out, err = facenb('predict', '--checkpoint', 'runs/r', 'bad', '--out', 'mine', '--no-progress')
+    assert status == 1 and (tmp_path/'mine').is_dir() and not any((tmp_path/'mine').iterdir())
+    photo = tmp_path/'photo.jpg'
+    Image.fromarray(synthetic_people(1, size=(80, 60), seed=2)[0][0]).save(photo)
+    status, out, err = facenb('predict', '--checkpoint', 'runs/r', 'bad', photo, '--out', 'half/masks', '--no-progress')
+    assert status == 1 and [p.name for p in (tmp_path/'half'/'masks').iterdir()] == ['photo.png'], err  # what was done stays
+
+def test_predict_stopped_before_a_photo_is_written_leaves_no_empty_out(facenb, run, tmp_path, monkeypatch):
+    from facenb import inference
+    photo = tmp_path/'photo.jpg'
+    Image.fromarray(synthetic_people(1, size=(80, 60), seed=2)[0][0]).save(photo)
+    def ctrl_c(*args, **kwargs): raise KeyboardInterrupt
+    monkeypatch.setattr(inference, 'predict_batch', ctrl_c)
+    status, out, err = facenb('predict', '--checkpoint', 'runs/r', photo, '--out', 'new/masks', '--no-progress')
+    assert status == 130 and not (tmp_path/'new').exists(), out + err
+
+def test_export_that_fails_leaves_no_empty_out_folder(facenb, run, tmp_path, monkeypatch):
+    import torch
+    def fails(*args, **kwargs): raise RuntimeError('the exporter failed')
+    real = torch.onnx.export
+    monkeypatch.setattr(torch.onnx, 'export', fails)
+    for half in ([], ['--half']):
+        status, out, err = facenb('export', '--checkpoint', 'runs/r', '--out', 'new/deploy/m.onnx', *half)
+        assert status == 1 and one_line(err) and 'the exporter failed' in err, err
+        assert not (tmp_path/'new').exists()
+    monkeypatch.setattr(torch.onnx, 'export', real)
+    monkeypatch.setattr(cli, 'compact_predictor', fails)                # the float32 export done, its float16 copy fails
+    (tmp_path/'m.onnx').write_bytes(b'the old predictor')
+    status, out, err = facenb('export', '--checkpoint', 'runs/r', '--out', 'm.onnx', '--half', '--overwrite')
+    assert status == 1 and (tmp_path/'m.onnx').read_bytes() == b'the old predictor', err   # not replaced by a half-done export
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith('.')] == []         # nor anything left beside it
+
+def test_export_half_writes_only_out(facenb, run, tmp_path):
+    status, out, err = facenb('export', '--checkpoint', 'runs/r', '--out', 'deploy/m.onnx', '--half')
+    assert status == 0, err
+    assert [p.name for p in (tmp_path/'deploy').iterdir()] == ['m.onnx']   # no float32 file left beside it
+
+def test_every_photo_of_a_folder_that_pil_reads_is_segmented(facenb, run, tmp_path):
+    "GIF, JFIF, PPM and a file without extension are read like a JPEG; a text file is named as skipped, and not an error."
+    d = tmp_path/'photos'; d.mkdir()
+    imgs = synthetic_people(5, size=(80, 60), seed=3)[0]
+    Image.fromarray(imgs[0]).save(d/'a.gif'); Image.fromarray(imgs[1]).save(d/'b.jfif', format='JPEG')
+    Image.fromarray(imgs[2]).save(d/'c.ppm'); Image.fromarray(imgs[3]).save(d/'d', format='PNG')
+    Image.fromarray(imgs[4]).save(d/'e.jpg'); (d/'notes.txt').write_text('not a photo')
+    status, out, err = facenb('predict', '--checkpoint', 'runs/r', 'photos', '--out', 'masks', '--no-progress')
+    assert status == 0, err
+    assert sorted(p.name for p in (tmp_path/'masks').iterdir()) == ['a.png', 'b.png', 'c.png', 'd.png', 'e.png']
+    assert 'skipped 1 file of photos that is not an image (notes.txt)' in out and '5 of 5 photos written' in out, out
+    assert out.count('photos written') == 1                             # the summary, once
+    by_name = {}
+    for n in ('a.gif', 'd'):                                            # the same mask as the file given by name
+        status, o, err = facenb('predict', '--checkpoint', 'runs/r', d/n, '--out', f'one-{n}', '--no-progress')
+        assert status == 0, err
+        by_name[n] = (tmp_path/f'one-{n}'/f'{Path(n).stem}.png').read_bytes()
+    assert by_name['a.gif'] == (tmp_path/'masks'/'a.png').read_bytes() and by_name['d'] == (tmp_path/'masks'/'d.png').read_bytes()
