@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_inference.ipynb #d205534f
 from __future__ import annotations
-import os, warnings
+import io, os, warnings
 from pathlib import Path
 from time import perf_counter
 
@@ -241,9 +241,10 @@ def _render(mode, img, prob, mask, background, classes=None):
     return replace_background(img, prob, background)
 
 def _save(path:Path, a):
-    fmt = 'PNG' if path.suffix == '.png' else 'JPEG'
-    im = a if isinstance(a, Image.Image) else Image.fromarray(a)
-    atomic_write(path, lambda tmp: im.save(tmp, format=fmt, **({'quality': 92} if fmt == 'JPEG' else {})))
+    "Encode in memory, then write the bytes: PIL says nothing when the last write of a small file fails (a full disk)."
+    fmt, buf = 'PNG' if path.suffix == '.png' else 'JPEG', io.BytesIO()
+    (a if isinstance(a, Image.Image) else Image.fromarray(a)).save(buf, format=fmt, **({'quality': 92} if fmt == 'JPEG' else {}))
+    atomic_write(path, lambda tmp: Path(tmp).write_bytes(buf.getvalue()))
 
 def _segment_files(segment, files, dests, mode, size, tta, threshold, bs, background, classes, progress, written:list, failed:list):
     "The loop of `predict_folder`: read, segment and save `files` in batches; `written` and `failed` are filled as it goes."
