@@ -209,16 +209,19 @@ def compare(models=COMPARE_MODELS, # `get_model` names, or {label: dict(arch=...
     if (out/REPLACED_COMPARISON).exists():
         raise FileExistsError(f"{out/REPLACED_COMPARISON} holds the comparison that an interrupted overwrite was replacing: move "
                               f"its files back into {out} (or delete that folder if you do not want them), then compare again")
-    if not overwrite: return _compare(variants, config, out, budget_minutes, generalise, progress)
-    made = [out/label for label in variants if not (out/label).exists()]  # removed again if the new comparison fails
-    moved = _set_aside_comparison(out, variants)  # kept until the new comparison is done
+    made = [p for p in (out, *out.parents) if not p.exists()]  # removed again if the comparison fails before writing anything
+    runs = [out/label for label in variants if not (out/label).exists()]  # removed again if an overwrite fails
+    moved = _set_aside_comparison(out, variants) if overwrite else {}  # kept until the new comparison is done
     try: results = _compare(variants, config, out, budget_minutes, generalise, progress)
     except BaseException:  # a failure, or Ctrl-C: the old comparison comes back as it was
         if moved:
-            _put_back_comparison(out, variants, moved, made)
+            _put_back_comparison(out, variants, moved, runs)
             print(f'the comparison that was in {out} is back as it was')
+        for p in made:  # deepest first, and only while empty
+            try: p.rmdir()
+            except OSError: break
         raise
-    shutil.rmtree(out/REPLACED_COMPARISON, ignore_errors=True)
+    if moved: shutil.rmtree(out/REPLACED_COMPARISON, ignore_errors=True)
     return results
 
 def _compare(variants:dict, config:TrainConfig, out:Path, budget_minutes, generalise, progress) -> dict:

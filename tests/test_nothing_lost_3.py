@@ -174,3 +174,11 @@ def test_a_name_given_twice_in_data_weights_is_refused(facenb, capsys):
     with pytest.raises(SystemExit) as e:
         cli.main(['train', '--data', 'portraits+fasseg', '--data-weights', 'portraits=1,portraits=3', '--out', 'x'])
     assert e.value.code == 2 and "'portraits' is given twice (portraits=1 and portraits=3)" in capsys.readouterr().err
+
+def test_a_fresh_comparison_that_fails_at_once_leaves_no_out(facenb, tmp_path, monkeypatch):
+    from facenb import compare
+    def fails(*args, **kwargs): raise RuntimeError('the model could not be measured')
+    monkeypatch.setattr(compare, 'model_cost', fails)
+    status, out, err = facenb('compare', *['new/cmp' if a == 'cmp' else a for a in COMPARE], '--models', SMALL)
+    assert status == 1 and one_line(err) and 'could not be measured' in err, err
+    assert not (tmp_path/'new').exists()
