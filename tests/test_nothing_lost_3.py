@@ -1,6 +1,8 @@
 """Nothing lost, round three (issue 26): `compare --overwrite` keeps the old comparison until the new one is done,
-`predict` and `export` leave no empty folder behind after a total failure, and every photo of a folder that PIL reads
-is segmented (GIF, JFIF, PPM, no extension), the files that are not photos named. The commands run in this process."""
+`predict`, `export` and `compare` leave no empty folder behind after a total failure, every photo of a folder that PIL
+reads is segmented (GIF, JFIF, PPM, no extension) and the other files named, a full disk in predict is one line naming
+the file (not a truncated JPEG), and a name given twice in a dict option is refused. The commands run in this process
+where they can."""
 import json
 from pathlib import Path
 import numpy as np
