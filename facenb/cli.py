@@ -8,6 +8,7 @@ __all__ = ['parse_size', 'cmd_data', 'cmd_download', 'parse_mapping', 'add_confi
 
 # %% ../nbs/90_cli.ipynb #a4c3f0eb
 import argparse, json, os, signal, sys, tempfile, threading
+from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
 from fastcore.docments import docments
@@ -95,6 +96,17 @@ def config_from_args(args, base:TrainConfig|None=None) -> TrainConfig:
     return TrainConfig.from_dict({**base, **given})
 
 # %% ../nbs/90_cli.ipynb #a159661d
+@contextmanager
+def _made_folders_removed_on_failure(folder:Path): # the folder a command is about to write into
+    "The folders of `folder`'s path that do not exist yet are removed again (deepest first, while empty) if the block fails."
+    made = [p for p in (Path(folder), *Path(folder).parents) if not p.exists()]
+    try: yield
+    except BaseException:
+        for p in made:
+            try: p.rmdir()
+            except OSError: break
+        raise
+
 def cmd_train(args):
     "Train a model (`facenb.train.train`), or continue a run with `--resume`."
     show = not args.no_progress and sys.stdout.isatty()
@@ -114,7 +126,7 @@ def cmd_evaluate(args):
     res = evaluate(args.checkpoint, data=args.data, split=args.split, size=args.size, bs=args.bs,
                    threshold=args.threshold, cache_dir=args.cache_dir, progress=not args.no_progress and sys.stdout.isatty())
     out = args.out or Path(res['checkpoint']).parent/f"eval-{Path(str(res['data'])).name}-{res['split']}.json"
-    write_evaluation(out, res)
+    with _made_folders_removed_on_failure(Path(out).parent): write_evaluation(out, res)
     keys = ['dice', 'jaccard', 'dice_micro', 'jaccard_micro', 'loss']
     print(f"{res['data']}/{res['split']} ({res['n_images']} images): " + ', '.join(f'{k}: {res[k]:.3f}' for k in keys))
     for name, s in res.get('per_dataset', {}).items():  # several datasets: each one's scores
@@ -150,13 +162,7 @@ def cmd_export(args):
     source = Path(read_checkpoint(args.checkpoint)['path'])  # a readable checkpoint, before anything is written
     if out.exists() and out.resolve() == source.resolve(): raise FileExistsError(f'--out {out} is the checkpoint itself: choose another name')
     if out.exists() and not args.overwrite: raise FileExistsError(f'{out} exists: choose another --out, or pass --overwrite to replace it')
-    made = [p for p in (out.parent, *out.parent.parents) if not p.exists()]   # removed again if the export fails
-    try: _export(source, out, args)
-    except BaseException:
-        for p in made:   # deepest first, and only while empty
-            try: p.rmdir()
-            except OSError: break
-        raise
+    with _made_folders_removed_on_failure(out.parent): _export(source, out, args)
     print(f'wrote {out} ({out.stat().st_size/2**20:.1f} MB) from {source}')
 
 def _export(source:Path, out:Path, args):

@@ -155,8 +155,9 @@ def test_every_photo_of_a_folder_that_pil_reads_is_segmented(facenb, run, tmp_pa
         by_name[n] = (tmp_path/f'one-{n}'/f'{Path(n).stem}.png').read_bytes()
     assert by_name['a.gif'] == (tmp_path/'masks'/'a.png').read_bytes() and by_name['d'] == (tmp_path/'masks'/'d.png').read_bytes()
 
-def test_a_full_disk_in_predict_is_one_line_naming_the_file(tmp_path):
-    "A file-size limit (as a full disk would) under a small output: PIL leaves a truncated JPEG without a word; predict says so."
+@pytest.mark.parametrize('job', ['predict', 'evaluate', 'export'])
+def test_a_full_disk_is_one_line_naming_the_file_and_leaves_no_folder(tmp_path, job):
+    "A file-size limit (as a full disk would): one line naming the file, no truncated output, no empty folder left behind."
     import os, resource, subprocess, sys
     from conftest import data_env
     env = {**os.environ, **data_env(), 'FACENB_CACHE': str(tmp_path/'cache')}
@@ -165,12 +166,16 @@ def test_a_full_disk_in_predict_is_one_line_naming_the_file(tmp_path):
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     Image.fromarray(synthetic_people(1, size=(300, 400), seed=1)[0][0]).save(tmp_path/'big.jpg')
-    limit = lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (1024, resource.RLIM_INFINITY))  # the overlay is about 3 KB
-    r = subprocess.run([str(exe), 'predict', '--checkpoint', 'runs/r', 'big.jpg', '--out', 'preds', '--mode', 'overlay',
-                        '--no-progress'], cwd=tmp_path, env=env, preexec_fn=limit, capture_output=True, text=True, timeout=600)
+    args, dest, limit = dict(   # PIL wrote a truncated 1 KB JPEG of a 3 KB overlay without a word; the JSON is 0.5 KB
+        predict=(['predict', '--checkpoint', 'runs/r', 'big.jpg', '--out', 'new/preds', '--mode', 'overlay'], 'new/preds/big.jpg', 1024),
+        evaluate=(['evaluate', '--checkpoint', 'runs/r', '--out', 'new/e.json'], 'new/e.json', 100),
+        export=(['export', '--checkpoint', 'runs/r', '--out', 'new/w.pt'], 'new/w.pt', 100))[job]
+    r = subprocess.run([str(exe), *args, *(['--no-progress'] if job != 'export' else [])], cwd=tmp_path, env=env,
+                       preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY)),
+                       capture_output=True, text=True, timeout=600)
     assert r.returncode == 1 and one_line(r.stderr), r.stdout + r.stderr
-    assert "could not write 'preds/big.jpg': the disk is full" in r.stderr, r.stderr
-    assert not (tmp_path/'preds').exists()                              # no truncated photo, no empty folder
+    assert f"could not write '{dest}': the disk is full" in r.stderr, r.stderr
+    assert not (tmp_path/'new').exists()                                # no truncated file, no empty folder
 
 def test_a_name_given_twice_in_data_weights_is_refused(facenb, capsys):
     with pytest.raises(SystemExit) as e:
