@@ -7,7 +7,8 @@ __all__ = ['parse_size', 'cmd_data', 'cmd_download', 'parse_mapping', 'add_confi
            'cmd_evaluate', 'cmd_predict', 'cmd_export', 'cmd_compare', 'build_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #a4c3f0eb
-import argparse, json, os, signal, sys, threading
+import argparse, json, os, signal, sys, tempfile, threading
+from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
 from fastcore.docments import docments
@@ -95,6 +96,17 @@ def config_from_args(args, base:TrainConfig|None=None) -> TrainConfig:
     return TrainConfig.from_dict({**base, **given})
 
 # %% ../nbs/90_cli.ipynb #a159661d
+@contextmanager
+def _made_folders_removed_on_failure(folder:Path): # the folder a command is about to write into
+    "The folders of `folder`'s path that do not exist yet are removed again (deepest first, while empty) if the block fails."
+    made = [p for p in (Path(folder), *Path(folder).parents) if not p.exists()]
+    try: yield
+    except BaseException:
+        for p in made:
+            try: p.rmdir()
+            except OSError: break
+        raise
+
 def cmd_train(args):
     "Train a model (`facenb.train.train`), or continue a run with `--resume`."
     show = not args.no_progress and sys.stdout.isatty()
@@ -114,7 +126,7 @@ def cmd_evaluate(args):
     res = evaluate(args.checkpoint, data=args.data, split=args.split, size=args.size, bs=args.bs,
                    threshold=args.threshold, cache_dir=args.cache_dir, progress=not args.no_progress and sys.stdout.isatty())
     out = args.out or Path(res['checkpoint']).parent/f"eval-{Path(str(res['data'])).name}-{res['split']}.json"
-    write_evaluation(out, res)
+    with _made_folders_removed_on_failure(Path(out).parent): write_evaluation(out, res)
     keys = ['dice', 'jaccard', 'dice_micro', 'jaccard_micro', 'loss']
     print(f"{res['data']}/{res['split']} ({res['n_images']} images): " + ', '.join(f'{k}: {res[k]:.3f}' for k in keys))
     for name, s in res.get('per_dataset', {}).items():  # several datasets: each one's scores
@@ -150,11 +162,16 @@ def cmd_export(args):
     source = Path(read_checkpoint(args.checkpoint)['path'])  # a readable checkpoint, before anything is written
     if out.exists() and out.resolve() == source.resolve(): raise FileExistsError(f'--out {out} is the checkpoint itself: choose another name')
     if out.exists() and not args.overwrite: raise FileExistsError(f'{out} exists: choose another --out, or pass --overwrite to replace it')
-    if suffix == '.onnx':
-        export_predictor(source, out, size=args.size, threshold=args.threshold)
-        if args.half: compact_predictor(out, out)   # float16 weights, half the file; computes in float32
-    else: export_weights(source, out, half=args.half)
+    with _made_folders_removed_on_failure(out.parent): _export(source, out, args)
     print(f'wrote {out} ({out.stat().st_size/2**20:.1f} MB) from {source}')
+
+def _export(source:Path, out:Path, args):
+    "Write `out` from the checkpoint `source`: in one step, so that an `--out` being replaced stays whole if the export fails."
+    if out.suffix.lower() != '.onnx': return export_weights(source, out, half=args.half)
+    if not args.half: return export_predictor(source, out, size=args.size, threshold=args.threshold)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=f'.{out.name}.') as tmp:   # the float32 export, beside out
+        return compact_predictor(export_predictor(source, Path(tmp)/out.name, size=args.size, threshold=args.threshold), out)
 
 def _model_arg(text:str) -> tuple:
     "`NAME` or `LABEL={json}` from `--models` as `(label, spec)`."
@@ -225,7 +242,8 @@ def build_parser()->argparse.ArgumentParser:
     c.add_argument('--budget-minutes', type=float, default=None, help='training minutes per model (default: --epochs epochs each)')
     c.add_argument('--generalise', default='human-segmentation', help="dataset to evaluate every model on, unchanged ('none': skip)")
     c.add_argument('--config', type=Path, default=None, help="start from this config.json instead of the CPU recipe")
-    c.add_argument('--overwrite', action='store_true', help='start again, deleting what --out holds')
+    c.add_argument('--overwrite', action='store_true', help='start again: what an earlier comparison wrote into --out (nothing else) '
+                   'is set aside, and removed once the new one is done (put back if it fails)')
     c.add_argument('--no-progress', action='store_true', help='no progress bars')
     add_config_options(c, exclude=('arch',), base=CPU_RECIPE)
     c.set_defaults(func=cmd_compare)

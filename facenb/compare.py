@@ -11,20 +11,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .core import remove_partial_writes
 from .sources import get_source, holdout_sources
 from .plots import overlay
 from .loaders import SegmentationDataset
 from .models import get_model, list_models, count_flops
 from .metrics import jaccard_score, dice_score
 from .train import (TrainConfig, Learner, train, evaluate, load_checkpoint, load_history, read_checkpoint, write_json, write_csv,
-                          validate_config, RUN_FILES, launched_by_torchrun, prepare_process)
+                          validate_config, RUN_FILES, launched_by_torchrun, prepare_process, set_aside, put_back)
 
 # %% auto #0
-__all__ = ['CPU_RECIPE', 'COMPARE_MODELS', 'SEED_REPORT', 'SUMMARY_COLUMNS', 'model_variants', 'model_cost', 'measure_speed',
-           'plan_epochs', 'image_scores', 'compare', 'results_rows', 'write_results_csv', 'load_results',
-           'results_markdown', 'summary_markdown', 'plot_curves', 'plot_budget', 'validation_dataset', 'worst_cases',
-           'prediction_grid']
+__all__ = ['CPU_RECIPE', 'COMPARE_MODELS', 'SEED_REPORT', 'REPLACED_COMPARISON', 'SUMMARY_COLUMNS', 'model_variants',
+           'model_cost', 'measure_speed', 'plan_epochs', 'image_scores', 'compare', 'results_rows', 'write_results_csv',
+           'load_results', 'results_markdown', 'summary_markdown', 'plot_curves', 'plot_budget', 'validation_dataset',
+           'worst_cases', 'prediction_grid']
 
 # %% ../nbs/05_compare.ipynb #b6bdd856
 CPU_RECIPE = TrainConfig(arch='resnet34', data='portraits', size=(160, 120), bs=12, epochs=18, lr=1e-3,
@@ -171,17 +170,28 @@ def _train_run(cfg:TrainConfig, progress:bool):
 
 # %% ../nbs/05_compare.ipynb #aabff610
 _COMPARE_FILES = ('plan.json', 'results.json', 'results.csv')
+REPLACED_COMPARISON = '.replaced-comparison'  # where `compare(overwrite=True)` keeps the old comparison until the new one is done
 
-def _remove_comparison(out:Path, variants:dict):
-    "What `compare` wrote into `out` (its plan, results and model runs), and nothing else: `overwrite=True`."
-    plan = _read_json(out/'plan.json') if (out/'plan.json').exists() else None
-    for label in {*variants, *((plan or {}).get('models') or {})}:
+def _set_aside_comparison(out:Path, variants:dict) -> dict:
+    "`overwrite=True`: move what `compare` wrote into `out` (plan, results, each model's run) aside; `{folder: aside}`."
+    plan = _read_json(out/'plan.json') or {}
+    moved = {out: set_aside(out, _COMPARE_FILES, into=out/REPLACED_COMPARISON)}
+    for label in sorted({*variants, *(plan.get('models') or {})}):
         run = out/label
-        if not run.is_dir(): continue
-        for f in [*RUN_FILES, *(p.name for p in run.glob('eval-*.json'))]: (run/f).unlink(missing_ok=True)
-        remove_partial_writes(run)
-        if not any(run.iterdir()): run.rmdir()
-    for f in _COMPARE_FILES: (out/f).unlink(missing_ok=True)
+        if run.is_dir(): moved[run] = set_aside(run, _run_files(run), into=out/REPLACED_COMPARISON/label)
+    return {k: v for k, v in moved.items() if v is not None}
+
+def _run_files(run:Path) -> list:
+    "What a comparison writes into a model's folder: the run's files and its evaluations."
+    return [*RUN_FILES, *(p.name for p in run.glob('eval-*.json'))]
+
+def _put_back_comparison(out:Path, variants:dict, moved:dict, made:list):
+    "Undo `_set_aside_comparison` after a failed or interrupted comparison: the new files and folders removed, the old ones back."
+    for run in made: shutil.rmtree(run, ignore_errors=True)  # model folders this comparison created
+    for run in {*(out/label for label in variants if out/label not in made), *moved} - {out}:
+        if run.is_dir(): put_back(run, moved.get(run), written=_run_files(run))
+    put_back(out, moved.get(out), written=_COMPARE_FILES)  # last: the runs' old files sit inside this folder
+    if (out/REPLACED_COMPARISON).is_dir(): (out/REPLACED_COMPARISON).rmdir()
 
 _ROW_KEYS = ('train_loss', 'train_dice', 'train_jaccard', 'train_dice_micro', 'train_jaccard_micro')
 
@@ -190,7 +200,7 @@ def compare(models=COMPARE_MODELS, # `get_model` names, or {label: dict(arch=...
             budget_minutes:float|None=None, # training minutes per model (None: `config.epochs` epochs each)
             generalise:str|None='human-segmentation', # dataset to evaluate every model on, unchanged (None: skip)
             progress:bool=False, # progress bars
-            overwrite:bool=False, # start again, deleting what an earlier comparison wrote into `config.out` (nothing else)
+            overwrite:bool=False, # start again: what an earlier comparison wrote into `config.out` (nothing else) goes once this one is done
            ) -> dict:
     "Train and evaluate several models with one recipe, split, seed and budget; write `results.json` and `results.csv`."
     if launched_by_torchrun(): raise RuntimeError('compare runs in one process, not under torchrun: run it without torchrun, '
@@ -198,7 +208,26 @@ def compare(models=COMPARE_MODELS, # `get_model` names, or {label: dict(arch=...
     variants, out = model_variants(models), Path(config.out)
     for label, v in variants.items(): validate_config(_run_config(config, v, config.epochs, out/label))  # before anything is touched
     if generalise: get_source(generalise, 'trainval', root=config.root)  # the second dataset is there too
-    if overwrite: _remove_comparison(out, variants)
+    if (out/REPLACED_COMPARISON).exists():
+        raise FileExistsError(f"{out/REPLACED_COMPARISON} holds the comparison that an interrupted overwrite was replacing: move "
+                              f"its files back into {out} (or delete that folder if you do not want them), then compare again")
+    made = [p for p in (out, *out.parents) if not p.exists()]  # removed again if the comparison fails before writing anything
+    runs = [out/label for label in variants if not (out/label).exists()]  # removed again if an overwrite fails
+    moved = _set_aside_comparison(out, variants) if overwrite else {}  # kept until the new comparison is done
+    try: results = _compare(variants, config, out, budget_minutes, generalise, progress)
+    except BaseException:  # a failure, or Ctrl-C: the old comparison comes back as it was
+        if moved:
+            _put_back_comparison(out, variants, moved, runs)
+            print(f'the comparison that was in {out} is back as it was')
+        for p in made:  # deepest first, and only while empty
+            try: p.rmdir()
+            except OSError: break
+        raise
+    if moved: shutil.rmtree(out/REPLACED_COMPARISON, ignore_errors=True)
+    return results
+
+def _compare(variants:dict, config:TrainConfig, out:Path, budget_minutes, generalise, progress) -> dict:
+    "The body of `compare`, once everything is checked: plan, train and evaluate every model, write the results."
     out.mkdir(parents=True, exist_ok=True)
     base = replace(config, arch=CPU_RECIPE.arch, model_kw={}, out=None)
     plan = _read_json(out/'plan.json')
@@ -206,10 +235,22 @@ def compare(models=COMPARE_MODELS, # `get_model` names, or {label: dict(arch=...
         raise ValueError(f"{out} holds a comparison with another recipe or budget (see {out/'plan.json'}): "
                          f'use another out folder or overwrite=True')
     plan = plan or dict(config=base.to_dict(), budget_minutes=budget_minutes, models={}, machine=_machine())
-    # 1. cost and speed of every model, side by side, before any training (a plan once written is kept)
     tr, va = holdout_sources(config.data, config.root, config.valid_pct, config.seed, config.n_samples)
-    n_train = len(tr) if config.max_steps_per_epoch is None else min(len(tr), config.max_steps_per_epoch * config.bs)
-    n_valid = len(va) if config.max_valid_steps is None else min(len(va), config.max_valid_steps * config.bs)
+    _plan_models(plan, variants, config, out, budget_minutes, len(tr), len(va))
+    for label, v in variants.items():  # train every model (skip the finished, continue the interrupted)
+        cfg = _run_config(config, v, plan['models'][label]['epochs'], out/label)
+        print(f'--- {label}: {cfg.epochs} epochs')
+        _train_run(cfg, progress)
+    rows = {label: _result_row(out/label, label, plan['models'][label], config, generalise) for label in variants}
+    results = dict(plan, generalise=generalise, n_train=len(tr), n_valid=len(va), rows=rows)
+    write_json(out/'results.json', results)
+    write_results_csv(results, out/'results.csv')
+    return results
+
+def _plan_models(plan:dict, variants:dict, config:TrainConfig, out:Path, budget_minutes, n_train:int, n_valid:int):
+    "Cost and speed of every model, side by side, before any training, and its epochs (a plan once written is kept)."
+    if config.max_steps_per_epoch is not None: n_train = min(n_train, config.max_steps_per_epoch * config.bs)
+    if config.max_valid_steps is not None: n_valid = min(n_valid, config.max_valid_steps * config.bs)
     for label, v in variants.items():
         if label in plan['models']: continue  # measured at an earlier call
         p = dict(v, **model_cost(v['arch'], v['model_kw'], tuple(config.size), config.n_classes),
@@ -219,35 +260,24 @@ def compare(models=COMPARE_MODELS, # `get_model` names, or {label: dict(arch=...
         write_json(out/'plan.json', plan)
         print(f"{label}: {p['params_M']:.1f} M params, {p['gflops']:.1f} GFLOPs, {p['train_img_s']:.1f} train img/s, "
               f"{p['infer_ms']:.0f} ms/image -> {p['epochs']} epochs (~{p['epochs'] * p['est_epoch_s'] / 60:.0f} min)")
-    # 2. train every model (skip the finished, continue the interrupted)
-    for label, v in variants.items():
-        cfg = _run_config(config, v, plan['models'][label]['epochs'], out/label)
-        print(f'--- {label}: {cfg.epochs} epochs')
-        _train_run(cfg, progress)
-    # 3. evaluate the best checkpoint of every model, on the validation split and on another dataset
-    rows = {}
-    for label in variants:
-        run, p = out/label, plan['models'][label]
-        hist = load_history(run)
-        best = max(hist, key=lambda r: r['val_jaccard'])
-        ev = _read_json(run/'eval-valid.json') or evaluate(run/'best.pt', split='valid', cache_dir=config.cache_dir, out=run/'eval-valid.json')
-        row = dict(model=label, arch=p['arch'], params_M=p['params_M'], gflops=p['gflops'], train_img_s=p['train_img_s'],
-                   infer_ms=p['infer_ms'], epochs=len(hist), epoch_s=float(np.mean([r['time'] for r in hist])),
-                   train_min=sum(r['time'] for r in hist) / 60, best_epoch=best['epoch'], **{k: best[k] for k in _ROW_KEYS},
-                   **{f'val_{k}': ev[k] for k in ('loss', 'dice', 'jaccard', 'dice_micro', 'jaccard_micro')})
-        if generalise:
-            gf = run/f'eval-{generalise}.json'
-            g = _read_json(gf) or evaluate(run/'best.pt', data=generalise, split='trainval', size=tuple(config.size),
-                                           cache_dir=config.cache_dir, out=gf)
-            row.update(gen_dice=g['dice'], gen_jaccard=g['jaccard'], gen_n=g['n_images'],
-                       gen_jaccard_drop=row['val_jaccard'] - g['jaccard'])
-        seed = SEED_REPORT.get(p['arch'], {}) if config.data == 'portraits' and not p['model_kw'] else {}  # the report's own setting only
-        row.update(seed_val_dice=seed.get('val_dice'), seed_val_jaccard=seed.get('val_jaccard'))
-        rows[label] = dict(row, history=hist)
-    results = dict(plan, generalise=generalise, n_train=len(tr), n_valid=len(va), rows=rows)
-    write_json(out/'results.json', results)
-    write_results_csv(results, out/'results.csv')
-    return results
+
+def _result_row(run:Path, label:str, p:dict, config:TrainConfig, generalise) -> dict:
+    "One model's row of the results: its plan, its best epoch, its best checkpoint on the validation split and on `generalise`."
+    hist = load_history(run)
+    best = max(hist, key=lambda r: r['val_jaccard'])
+    ev = _read_json(run/'eval-valid.json') or evaluate(run/'best.pt', split='valid', cache_dir=config.cache_dir, out=run/'eval-valid.json')
+    row = dict(model=label, arch=p['arch'], params_M=p['params_M'], gflops=p['gflops'], train_img_s=p['train_img_s'],
+               infer_ms=p['infer_ms'], epochs=len(hist), epoch_s=float(np.mean([r['time'] for r in hist])),
+               train_min=sum(r['time'] for r in hist) / 60, best_epoch=best['epoch'], **{k: best[k] for k in _ROW_KEYS},
+               **{f'val_{k}': ev[k] for k in ('loss', 'dice', 'jaccard', 'dice_micro', 'jaccard_micro')})
+    if generalise:
+        gf = run/f'eval-{generalise}.json'
+        g = _read_json(gf) or evaluate(run/'best.pt', data=generalise, split='trainval', size=tuple(config.size),
+                                       cache_dir=config.cache_dir, out=gf)
+        row.update(gen_dice=g['dice'], gen_jaccard=g['jaccard'], gen_n=g['n_images'], gen_jaccard_drop=row['val_jaccard'] - g['jaccard'])
+    seed = SEED_REPORT.get(p['arch'], {}) if config.data == 'portraits' and not p['model_kw'] else {}  # the report's own setting only
+    row.update(seed_val_dice=seed.get('val_dice'), seed_val_jaccard=seed.get('val_jaccard'))
+    return dict(row, history=hist)
 
 # %% ../nbs/05_compare.ipynb #88922cbe
 def results_rows(results:dict) -> list:

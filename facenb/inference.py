@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_inference.ipynb #d205534f
 from __future__ import annotations
-import os, warnings
+import io, os, warnings
 from pathlib import Path
 from time import perf_counter
 
@@ -191,17 +191,25 @@ def replace_background(image, # the photo (path or array)
 # %% ../nbs/06_inference.ipynb #8941d4fc
 MODES = ('mask', 'overlay', 'cutout', 'blur', 'replace')
 
+def _is_photo(f:Path) -> bool:
+    "A file to segment: a usual image extension, else any file PIL recognises as an image (GIF, JFIF, PPM, no extension, ...)."
+    if f.suffix.lower() in IMAGE_EXTS: return True   # a broken one is reported when it is read
+    try:
+        with Image.open(f): return True   # reads the header only
+    except Exception: return False
+
 def _image_files(inputs) -> list:
-    "The image files of `inputs` (files, and the images inside folders, sorted)."
+    "The image files of `inputs` (files, and the images inside folders, sorted); the other files of a folder are named."
     if isinstance(inputs, (str, os.PathLike)): inputs = [inputs]
     files = []
     for p in map(Path, inputs):
         if p.is_dir():
             found = sorted(f for f in p.iterdir() if f.is_file() and not f.name.startswith('.'))
-            files += [f for f in found if f.suffix.lower() in IMAGE_EXTS]
-            other = [f.name for f in found if f.suffix.lower() not in IMAGE_EXTS]
+            other = []
+            for f in found: (files if _is_photo(f) else other).append(f)
+            other = [f.name for f in other]
             if other: print(f"skipped {len(other)} file{'s' * (len(other) > 1)} of {p} that {'are' if len(other) > 1 else 'is'} not "
-                            f"{', '.join(IMAGE_EXTS)} ({', '.join(other[:3])}{', ...' if len(other) > 3 else ''}): name a file to read it anyway")
+                            f"an image ({', '.join(other[:3])}{', ...' if len(other) > 3 else ''})")
         elif p.exists(): files.append(p)   # a file that is not an image is reported when it is read
         else: raise FileNotFoundError(f'input {p} not found')
     return files
@@ -237,9 +245,28 @@ def _render(mode, img, prob, mask, background, classes=None):
     return replace_background(img, prob, background)
 
 def _save(path:Path, a):
-    fmt = 'PNG' if path.suffix == '.png' else 'JPEG'
-    im = a if isinstance(a, Image.Image) else Image.fromarray(a)
-    atomic_write(path, lambda tmp: im.save(tmp, format=fmt, **({'quality': 92} if fmt == 'JPEG' else {})))
+    "Encode in memory, then write the bytes: PIL says nothing when the last write of a small file fails (a full disk)."
+    fmt, buf = 'PNG' if path.suffix == '.png' else 'JPEG', io.BytesIO()
+    (a if isinstance(a, Image.Image) else Image.fromarray(a)).save(buf, format=fmt, **({'quality': 92} if fmt == 'JPEG' else {}))
+    atomic_write(path, lambda tmp: Path(tmp).write_bytes(buf.getvalue()))
+
+def _segment_files(segment, files, dests, mode, size, tta, threshold, bs, background, classes, progress, written:list, failed:list):
+    "The loop of `predict_folder`: read, segment and save `files` in batches; `written` and `failed` are filled as it goes."
+    starts = range(0, len(files), bs)
+    for s in (progress_bar(starts, leave=False) if progress else starts):
+        batch = []
+        for f, dest in zip(files[s:s+bs], dests[s:s+bs]):
+            try: batch.append((f, dest, read_image(f)))
+            except Exception as e: failed.append((str(f), f'{type(e).__name__}: {e}'))
+        if not batch: continue
+        for (f, dest, img), (prob, mask) in zip(batch, segment([im for *_, im in batch], size, tta, threshold)):
+            _save(dest, _render(mode, img, prob, mask, background, classes)); written.append(str(dest))
+
+def _remove_empty(made:list):
+    "Remove the folders of `made` (deepest first) while they are empty: the ones a job created and wrote nothing into."
+    for p in made:
+        try: p.rmdir()
+        except OSError: break
 
 # %% ../nbs/06_inference.ipynb #ff132d0b
 def predict_folder(model, # a model from `load_model`, a checkpoint file / run folder, or a predictor with `predict_batch`
@@ -263,24 +290,20 @@ def predict_folder(model, # a model from `load_model`, a checkpoint file / run f
         background = as_rgb(background)
     files, out = _image_files(inputs), Path(out)
     if not files: raise FileNotFoundError(f"no photos in {', '.join(map(str, [inputs] if isinstance(inputs, (str, os.PathLike)) else inputs))} "
-                                          f"(looked for {', '.join(IMAGE_EXTS)})")
+                                          "(no file there is an image PIL reads)")
     dests = _destinations(files, out, mode)
     _check_outputs(files, dests, out, overwrite)   # everything checked before the model is even loaded
     if not isinstance(model, nn.Module) and not hasattr(model, 'predict_batch'): model = load_model(model)
     segment = model.predict_batch if hasattr(model, 'predict_batch') else lambda *a: predict_batch(model, *a)  # e.g. an ONNX predictor
     if threshold is None: threshold = getattr(model, 'threshold', 0.5)   # an ONNX predictor carries the threshold it was exported with
+    made = [p for p in (out, *out.parents) if not p.exists()]   # removed again if nothing is written
     out.mkdir(parents=True, exist_ok=True)
     remove_partial_writes(out)
     written, failed, t0 = [], [], perf_counter()
-    starts = range(0, len(files), bs)
-    for s in (progress_bar(starts, leave=False) if progress else starts):
-        batch = []
-        for f, dest in zip(files[s:s+bs], dests[s:s+bs]):
-            try: batch.append((f, dest, read_image(f)))
-            except Exception as e: failed.append((str(f), f'{type(e).__name__}: {e}'))
-        if not batch: continue
-        for (f, dest, img), (prob, mask) in zip(batch, segment([im for *_, im in batch], size, tta, threshold)):
-            _save(dest, _render(mode, img, prob, mask, background, getattr(model, 'classes', None))); written.append(str(dest))
+    try: _segment_files(segment, files, dests, mode, size, tta, threshold, bs, background, getattr(model, 'classes', None),
+                        progress, written, failed)
+    finally:
+        if not written: _remove_empty(made)   # a total failure leaves no empty folder behind (only the ones made here)
     for name, why in failed: print(f'skipped {name}: {why}')
     res = dict(mode=mode, n_inputs=len(files), n_written=len(written), written=written, failed=failed,
                out=str(out), seconds=round(perf_counter() - t0, 3))

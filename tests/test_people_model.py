@@ -1,6 +1,7 @@
 """The people model that ships inside the package: `facenb predict` without a checkpoint, `person_mask`, and the
 ONNX predictor's own threshold as the default of `facenb predict`."""
 import os
+from pathlib import Path
 import numpy as np
 import pytest
 from matplotlib import cbook
@@ -77,7 +78,7 @@ def test_predict_uses_the_threshold_the_predictor_was_exported_with(tmp_path, mo
 
 
 def test_predict_says_which_files_of_a_folder_it_skips(tmp_path, capsys):
-    "Files in a folder that are not images facenb reads are named, not skipped without a word."
+    "Every photo of a folder PIL reads is segmented (a GIF too); the files that are not images are named, not skipped without a word."
     from facenb.inference import predict_folder
     (tmp_path/'photos').mkdir()
     Image.open(HOPPER).save(tmp_path/'photos'/'hopper.jpg')
@@ -85,4 +86,5 @@ def test_predict_says_which_files_of_a_folder_it_skips(tmp_path, capsys):
     (tmp_path/'photos'/'notes').write_text('not a photo')
     res = predict_folder(people_model(), tmp_path/'photos', tmp_path/'out', progress=False)
     out = capsys.readouterr().out
-    assert res['n_written'] == 1 and 'skipped 2 files of' in out and 'hopper.gif' in out and 'notes' in out, out
+    assert res['n_written'] == 2 and 'skipped 1 file of' in out and 'that is not an image (notes)' in out, out
+    assert sorted(Path(p).name for p in res['written']) == ['hopper-1.png', 'hopper.png']
