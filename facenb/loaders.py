@@ -60,6 +60,10 @@ def fit_box(hw:tuple, # (height, width) of the original image
     nh, nw = max(1, int(round(h*s))), max(1, int(round(w*s)))
     return ((H-nh)//2, (W-nw)//2, nh, nw)
 
+def _save_array(path, arr:np.ndarray):
+    "`np.save` into `path`, the file closed (and so its last bytes written, or the error raised) before it returns."
+    with open(path, 'wb') as f: np.save(f, arr)
+
 class SegmentationDataset(torch.utils.data.Dataset):
     "Torch dataset over a source: `ds[i] -> (image float32 3×H×W in [0,1], mask)`; images resized once into a uint8 cache."
     def __init__(self, source, # a source from `get_source` (or a name: then its 'train' split)
@@ -103,7 +107,7 @@ class SegmentationDataset(torch.utils.data.Dataset):
         if use_disk:
             self.cache_dir.mkdir(parents=True, exist_ok=True)
             for arr, part in ((images, 'images'), (masks, 'masks')):
-                atomic_write(f'{stem}.{part}.npy', lambda tmp: np.save(open(tmp, 'wb'), arr))
+                atomic_write(f'{stem}.{part}.npy', lambda tmp: _save_array(tmp, arr))
             atomic_write_text(stem.with_suffix('.json'), json.dumps(
                 {'version': _CACHE_VERSION, 'names': self.source.names, 'files': stamps, 'boxes': boxes.tolist()}))
         return images, masks, boxes
