@@ -63,3 +63,34 @@ def torch_threads():
     n = torch.get_num_threads()
     yield
     torch.set_num_threads(n)
+
+# --- `facenb` run in this process, for the nothing-lost tests ------------------------------------------------------
+
+TINY = ['--arch', 'unet', '--model-kw', '{"base": 8, "depth": 3}', '--size', '64x48', '--bs', '4', '--threads', '1',
+        '--no-progress', '--data', 'synthetic', '--n-samples', '16']
+
+def snapshot(folder): return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(Path(folder).rglob('*')) if p.is_file()}
+def one_line(err): return len(err.strip().splitlines()) == 1 and 'Traceback' not in err
+
+@pytest.fixture
+def facenb(tmp_path, monkeypatch, capsys, torch_threads):
+    "Run `facenb ARGS` in this process, in `tmp_path` (with `env`: variables set for that call): (exit status, stdout, stderr)."
+    from facenb import cli
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv('FACENB_CACHE', str(tmp_path/'cache'))
+    monkeypatch.delenv('FACENB_DEBUG', raising=False)
+    def run(*args, env=None):
+        capsys.readouterr()
+        with monkeypatch.context() as m:
+            for k, v in (env or {}).items(): m.setenv(k, v)
+            status = cli.main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return status, out, err
+    return run
+
+@pytest.fixture
+def run(facenb, tmp_path):
+    "A finished one-epoch run in runs/r."
+    status, out, err = facenb('train', *TINY, '--epochs', '1', '--out', 'runs/r')
+    assert status == 0, err
+    return tmp_path/'runs'/'r'

@@ -9,41 +9,12 @@ import pytest
 import torch
 from PIL import Image
 
-from facenb import cli
 from facenb.core import atomic_write, atomic_write_text, remove_partial_writes
 from facenb.data import DATASETS, data_root
 from facenb.download import _extract
 from facenb.sources import synthetic_people, get_source
 from facenb.loaders import SegmentationDataset
-
-TINY = ['--arch', 'unet', '--model-kw', '{"base": 8, "depth": 3}', '--size', '64x48', '--bs', '4', '--threads', '1',
-        '--no-progress', '--data', 'synthetic', '--n-samples', '16']
-
-def snapshot(folder): return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(Path(folder).rglob('*')) if p.is_file()}
-
-@pytest.fixture
-def facenb(tmp_path, monkeypatch, capsys):
-    "Run `facenb ARGS` in this process, in `tmp_path`: returns (exit status, stdout, stderr)."
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv('FACENB_CACHE', str(tmp_path/'cache'))
-    monkeypatch.delenv('FACENB_DEBUG', raising=False)
-    def run(*args, env=None):
-        capsys.readouterr()
-        with monkeypatch.context() as m:
-            for k, v in (env or {}).items(): m.setenv(k, v)
-            status = cli.main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return status, out, err
-    return run
-
-def one_line(err): return len(err.strip().splitlines()) == 1 and 'Traceback' not in err
-
-@pytest.fixture
-def run(facenb, tmp_path):
-    "A finished one-epoch run in runs/r."
-    status, out, err = facenb('train', *TINY, '--epochs', '1', '--out', 'runs/r')
-    assert status == 0, err
-    return tmp_path/'runs'/'r'
+from conftest import TINY, snapshot, one_line
 
 # --- atomic writes -------------------------------------------------------------------------------------------------
 

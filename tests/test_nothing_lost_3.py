@@ -11,29 +11,12 @@ from PIL import Image
 
 from facenb import cli
 from facenb.sources import synthetic_people
+from conftest import TINY, snapshot, one_line
 
 SMALL = 'small={"arch": "unet", "model_kw": {"base": 8, "depth": 3}}'
 COMPARE = ['--data', 'synthetic', '--n-samples', '24', '--size', '64x48', '--bs', '4', '--epochs', '1', '--threads', '1',
            '--max-steps-per-epoch', '2', '--max-valid-steps', '1', '--no-progress', '--out', 'cmp', '--cache-dir', 'none',
            '--generalise', 'none']
-TINY = ['--arch', 'unet', '--model-kw', '{"base": 8, "depth": 3}', '--size', '64x48', '--bs', '4', '--threads', '1',
-        '--no-progress', '--data', 'synthetic', '--n-samples', '16']
-
-def snapshot(folder): return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(Path(folder).rglob('*')) if p.is_file()}
-def one_line(err): return len(err.strip().splitlines()) == 1 and 'Traceback' not in err
-
-@pytest.fixture
-def facenb(tmp_path, monkeypatch, capsys, torch_threads):
-    "Run `facenb ARGS` in this process, in `tmp_path`: returns (exit status, stdout, stderr)."
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv('FACENB_CACHE', str(tmp_path/'cache'))
-    monkeypatch.delenv('FACENB_DEBUG', raising=False)
-    def run(*args):
-        capsys.readouterr()
-        status = cli.main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return status, out, err
-    return run
 
 # --- compare --overwrite -------------------------------------------------------------------------------------------
 
@@ -84,13 +67,6 @@ def test_an_interrupted_overwrite_left_aside_is_named(facenb, comparison):
     assert snapshot(comparison) == before
 
 # --- predict and export: no empty folder after a total failure; every photo PIL reads -----------------------------
-
-@pytest.fixture
-def run(facenb, tmp_path):
-    "A finished one-epoch run in runs/r."
-    status, out, err = facenb('train', *TINY, '--epochs', '1', '--out', 'runs/r')
-    assert status == 0, err
-    return tmp_path/'runs'/'r'
 
 def test_predict_that_writes_nothing_leaves_no_empty_out(facenb, run, tmp_path):
     (tmp_path/'bad').mkdir()
