@@ -16,6 +16,8 @@ is the runtime's: downloads, device). Every other code cell is compared; the che
     masking durations (`12.3 s`, `45 ms`, `1:02:03`, `3.2it/s`, `ETA`), progress bars (fastprogress' HTML, `|███ |`
     and `\\r` redraws), object addresses (`0x7f...`), absolute paths, and the line number of show_doc's source
     links (`plots.py#L22`: it moves whenever code above it in the module changes);
+  - decimal numbers (`0.8123`, `2e-4`) match within 1% of the larger (the last printed digit of a loss trained on
+    another CPU may differ); integers and all other text match exactly;
   - an image (`image/png`, `image/jpeg`, `image/svg+xml`) matches one of the same type and displayed size, within
     2 px (the size a retina figure's metadata gives, else its pixels): the bytes of a PNG vary with library versions
     and fonts; a figure that draws more or fewer panels changes its size (one that draws other photos in the same
@@ -91,14 +93,23 @@ MASKS = [
     (re.compile(r'\d+(?:\.\d+)?\s?(?:it/s|s/it|ms|µs|us|ns|min|s|sec|seconds?|minutes?)\b'), '<duration>'),
     (re.compile(r'(?i)\beta\b[:\s]*\S*'), 'ETA'),
 ]
-DIGITS = re.compile(r'[-+]?\d+(?:[.,]\d+)*(?:e[-+]?\d+)?')
+DIGITS = re.compile(r'(?<![\w.])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?![\w])')
+DECIMAL = re.compile(r'(?<![\w.])[-+]?(?:\d+\.\d+(?:e[-+]?\d+)?|\d+e[-+]?\d+)(?![\w])')
+REL_TOL = 0.01
 
 def mask(text:str, loose:bool=False) -> list:
     "The lines of `text` as the check compares them."
-    text = text.split('\r')[-1] if '\n' not in text else '\n'.join(l.split('\r')[-1] for l in text.split('\n'))
+    text = '\n'.join(l.rstrip('\r').split('\r')[-1] for l in text.split('\n'))       # a progress line redrawn with \r: its last state
     for rx, sub in MASKS: text = rx.sub(sub, text)
     if loose: text = DIGITS.sub('<n>', text)
     return [l.rstrip() for l in text.strip('\n').split('\n')]
+
+def same_line(x:str, y:str) -> bool:
+    "Equal lines, except that their decimal numbers (`0.8123`, `1e-3`) may differ by REL_TOL (1%) of the larger."
+    if x == y: return True
+    if DECIMAL.sub('<d>', x) != DECIMAL.sub('<d>', y): return False
+    return all(abs(float(a) - float(b)) <= REL_TOL*max(abs(float(a)), abs(float(b)))
+               for a, b in zip(DECIMAL.findall(x), DECIMAL.findall(y)))
 
 def _image_size(mime:str, data) -> tuple:
     "(width, height) of a PNG or JPEG output, in pixels; () for SVG."
@@ -148,7 +159,7 @@ def first_difference(saved:list, fresh:list, loose:bool=False):
             continue
         for j in range(max(len(la), len(lb))):
             x, y = (la[j] if j < len(la) else '<end>'), (lb[j] if j < len(lb) else '<end>')
-            if x != y: return f'output {i} ({ka}), line {j+1}: saved {x[:150]!r}, produced {y[:150]!r}'
+            if not same_line(x, y): return f'output {i} ({ka}), line {j+1}: saved {x[:150]!r}, produced {y[:150]!r}'
     if len(a) != len(b):
         extra = (a if len(a) > len(b) else b)[min(len(a), len(b))]
         return f'{"saved" if len(a) > len(b) else "produced"} one more output ({extra[0]}: {_first(extra[1])!r})'
@@ -173,8 +184,9 @@ def check(path, flags:set=None, loose:bool=False, saved_nb=None) -> list:
         if diff: problems.append(f'{path.name} [{i}]: {diff}')
     return problems
 
-def update(path, flags:set=None) -> int:
-    "Execute the notebook at `path`, write the fresh outputs of the cells that do not keep theirs; nbdev_clean it."
+def update(path, flags:set=None, only_stale:bool=False) -> int:
+    """Execute the notebook at `path`, write the fresh outputs of the cells that do not keep theirs; nbdev_clean it.
+    `only_stale`: only those of the cells that fail the check (a smaller diff, which merges better); prints them."""
     from execnb.nbio import read_nb, write_nb
     path = Path(path)
     flags = skip_flags() if flags is None else flags
@@ -182,12 +194,13 @@ def update(path, flags:set=None) -> int:
     nb, ran, err = execute(path, flags)
     if err: sys.exit(f'{path.name}: it does not run, nothing written:\n{err}')
     changed = 0
-    for s in saved.cells:
+    for i, s in enumerate(saved.cells):
         key = s.get('id') or s.source
         if key in ran and not keeps_saved(s):
             c = nb[key]
-            if first_difference(s.get('outputs', []), c.get('outputs', [])): changed += 1
-            s['outputs'] = c.get('outputs', [])
+            diff = first_difference(s.get('outputs', []), c.get('outputs', []))
+            if diff: changed += 1; print(f'{path.name} [{i}]: {diff}')
+            if diff or not only_stale: s['outputs'] = c.get('outputs', [])
             if 'execution_count' in s: s['execution_count'] = None
     for i, c in enumerate(saved.cells):
         for o in c.get('outputs', []):
@@ -205,6 +218,7 @@ def main(argv=None):
     g.add_argument('--check', action='store_true', help='fail when a saved output is missing or stale')
     g.add_argument('--update', action='store_true', help='write the fresh outputs into the notebooks')
     ap.add_argument('--loose', action='store_true', help='--check: mask digits too (structure only)')
+    ap.add_argument('--only-stale', action='store_true', help='--update: rewrite only the cells that fail the check')
     ap.add_argument('notebooks', nargs='+', type=Path)
     a = ap.parse_args(argv)
     bad = [p for p in a.notebooks if not p.is_file() or p.suffix != '.ipynb']
@@ -213,7 +227,7 @@ def main(argv=None):
     for p in a.notebooks:
         t0 = time.time()
         if a.update:
-            n = update(p)
+            n = update(p, only_stale=a.only_stale)
             print(f'{p.name}: {n} cell(s) with new outputs ({time.time() - t0:.0f} s)')
         else:
             problems = check(p, loose=a.loose)
