@@ -8,14 +8,15 @@ from configparser import ConfigParser
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CHAPTERS = {  # notebook: the published datasets it reads (in any cell, slow ones included)
-    '00_core': [], '00_data': ['portraits', 'human-segmentation', 'fasseg', 'ccp'], '00a_download': ['fasseg'],
-    '00b_sources': ['portraits', 'human-segmentation', 'fasseg', 'ccp'], '00c_plots': ['portraits', 'human-segmentation', 'fasseg'],
-    '00d_loaders': ['portraits', 'human-segmentation', 'fasseg'],
-    '01_unet': [], '02_encoders': ['portraits'], '03_metrics': ['portraits'], '03a_losses': ['portraits'],
-    '04_training': [], '04a_learner': [], '04b_distributed': [], '04c_runs': ['portraits'], '05_compare': ['portraits', 'human-segmentation'],
-    '06_inference': ['portraits', 'human-segmentation'], '07_multiclass': ['fasseg', 'ccp'], '08_deploy': [], '09_people': ['portraits', 'human-segmentation', 'ccp'], '90_cli': [],
-    '95_data_checks': ['portraits', 'fasseg', 'ccp'],
+CHAPTERS = {  # notebook: the published datasets it reads (in any cell, slow ones included); lessons, then the library
+    '00_start': [], '01_data': ['portraits', 'human-segmentation', 'fasseg', 'ccp'],
+    '02_sources': ['portraits', 'human-segmentation', 'fasseg', 'ccp'], '03_loaders': ['portraits', 'human-segmentation', 'fasseg'],
+    '04_unet': [], '05_encoders': ['portraits'], '06_metrics': ['portraits'], '07_losses': ['portraits'],
+    '08_training': [], '09_runs': ['portraits'], '12_compare': ['portraits', 'human-segmentation'],
+    '13_inference': ['portraits', 'human-segmentation'], '14_multiclass': ['fasseg', 'ccp'], '15_deploy': [],
+    '16_people': ['portraits', 'human-segmentation', 'ccp'],
+    '90_core': [], '91_download': ['fasseg'], '92_plots': ['portraits', 'human-segmentation', 'fasseg'], '93_learner': [],
+    '94_distributed': [], '95_cli': [], '96_data_checks': ['portraits', 'fasseg', 'ccp'],
 }
 MARK = '# Set this runtime up for the chapter'
 

@@ -43,7 +43,7 @@ class Page(HTMLParser):
         if self._pre: self.code[-1] += data
 
 def page_of(nb:Path) -> str:
-    "nbdev's page name for a notebook: `01_unet.ipynb` -> `unet.html`."
+    "nbdev's page name for a notebook: `04_unet.ipynb` -> `unet.html`."
     return re.sub(r'^\d+[a-zA-Z0-9]*_', '', nb.name.lower()).replace('.ipynb', '.html')
 
 NOTEBOOKS = sorted(NBS.glob('*.ipynb'))
@@ -124,7 +124,7 @@ def test_pages_show_math_plots_and_colab_badges():
         if nb.name != 'index.ipynb': assert 'colab.research.google.com/github/' in (SITE/page_of(nb)).read_text(encoding='utf-8'), nb.name
 
 def test_demo_page_is_built_and_linked():
-    "The demo page (docs/demo/), its vendored onnxruntime-web and its model settings; chapter 08 links to it."
+    "The demo page (docs/demo/), its vendored onnxruntime-web and its model settings; chapter 15 (deploy) links to it."
     demo = SITE/'demo'
     for f in ('index.html', 'demo.js', 'demo.css', 'sw.js', 'model.json', 'ort/ort.wasm.min.mjs', 'ort/ort-wasm-simd-threaded.wasm'):
         assert (demo/f).is_file(), f'{f} missing from {demo}'
