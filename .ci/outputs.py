@@ -50,7 +50,7 @@ def guarded(src:str) -> bool:
 def keeps_saved(cell) -> bool:
     "A cell that runs but keeps its saved outputs: behind the RUN_LONG switch, or the setup cell."
     src = ''.join(cell['source'])
-    return guarded(src) or src.startswith(SETUP_MARK)
+    return guarded(src) or any(l.startswith(SETUP_MARK) for l in src.split('\n', 2)[:2])
 
 # ---------------------------------------------------------------------------------------------------------------
 # Execution, as nbdev_test

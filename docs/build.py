@@ -211,11 +211,16 @@ def book_config(cfg) -> dict:
             }},
     }
 
+LIBRARY = 90   # notebooks numbered 90-99 are the library's chapters (the appendix); lower numbers are the lessons
+
 def toc(pages:list) -> dict:
-    "Home page, then the chapters in course order, each named by its number and title."
+    """Home page, then two captioned parts of the sidebar: the lessons in reading order (00_start first), then the
+    library's chapters (90-99); each chapter named by its number and title."""
     root, *chapters = pages
+    part = lambda caption, keep: {'caption': caption, 'chapters': [
+        {'file': name, 'title': f'{num} · {title}'} for name, num, title in chapters if keep(int(re.match(r'\d+', num).group()))]}
     return {'format': 'jb-book', 'root': root[0],
-            'chapters': [{'file': name, 'title': f'{num} · {title}'} for name, num, title in chapters]}
+            'parts': [part('Lessons', lambda n: n < LIBRARY), part('Library', lambda n: n >= LIBRARY)]}
 
 # ---------------------------------------------------------------------------------------------------------------
 # 4. The demo page: the people model in the reader's browser (docs/demo/, explained at the end of chapter 15, deploy).
