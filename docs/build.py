@@ -128,6 +128,7 @@ def _doc_link(url:str, site:str, pages:dict, anchors:dict) -> str:
     from docutils.nodes import make_id
     if site and url.startswith(site): url = url[len(site):].lstrip('/')
     elif re.match(r'^[a-z][a-z0-9+.-]*:', url): return url                 # another site (Colab, GitHub, papers)
+    if url.startswith('../images/'): return url[3:]                      # the home page's figures: copied beside the pages
     path, _, anchor = url.partition('#')
     page = pages.get(Path(path).name) or (path[:-5] if path[:-5] in anchors else None)  # 04_unet.ipynb or unet.html
     if page is None: return url
