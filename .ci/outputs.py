@@ -16,8 +16,9 @@ is the runtime's: downloads, device). Every other code cell is compared; the che
     masking durations (`12.3 s`, `45 ms`, `1:02:03`, `3.2it/s`, `ETA`), progress bars (fastprogress' HTML, `|███ |`
     and `\\r` redraws), object addresses (`0x7f...`), absolute paths, and the line number of show_doc's source
     links (`plots.py#L22`: it moves whenever code above it in the module changes);
-  - decimal numbers (`0.8123`, `2e-4`) match within 1% of the larger (the last printed digit of a loss trained on
-    another CPU may differ); integers and all other text match exactly;
+  - decimal numbers (`0.8123`, `2e-4`) match within 1% of the larger, or one unit of their last printed digit
+    (training on another CPU, or with other threads, moves the last digits of a loss); integers and all other text
+    match exactly;
   - an image (`image/png`, `image/jpeg`, `image/svg+xml`) matches one of the same type and displayed size, within
     2 px (the size a retina figure's metadata gives, else its pixels): the bytes of a PNG vary with library versions
     and fonts; a figure that draws more or fewer panels changes its size (one that draws other photos in the same
@@ -104,12 +105,18 @@ def mask(text:str, loose:bool=False) -> list:
     if loose: text = DIGITS.sub('<n>', text)
     return [l.rstrip() for l in text.strip('\n').split('\n')]
 
+def _close(a:str, b:str) -> bool:
+    "Two printed decimals agree within REL_TOL of the larger, or within one unit of their last printed digit."
+    x, y = float(a), float(b)
+    places = max(len(t.split('.')[1].split('e')[0]) if '.' in t else 0 for t in (a.lower(), b.lower()))
+    unit = 10.0**-places * (10.0**int(a.lower().split('e')[1]) if 'e' in a.lower() else 1)
+    return abs(x - y) <= max(REL_TOL*max(abs(x), abs(y)), unit*1.0001)
+
 def same_line(x:str, y:str) -> bool:
-    "Equal lines, except that their decimal numbers (`0.8123`, `1e-3`) may differ by REL_TOL (1%) of the larger."
+    "Equal lines, except that their decimal numbers (`0.8123`, `1e-3`) may differ as `_close` allows."
     if x == y: return True
     if DECIMAL.sub('<d>', x) != DECIMAL.sub('<d>', y): return False
-    return all(abs(float(a) - float(b)) <= REL_TOL*max(abs(float(a)), abs(float(b)))
-               for a, b in zip(DECIMAL.findall(x), DECIMAL.findall(y)))
+    return all(_close(a, b) for a, b in zip(DECIMAL.findall(x), DECIMAL.findall(y)))
 
 def _image_size(mime:str, data) -> tuple:
     "(width, height) of a PNG or JPEG output, in pixels; () for SVG."
