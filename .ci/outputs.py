@@ -73,6 +73,8 @@ def execute(path:Path, flags:set=None):
         direc = getattr(cell, 'directives_', {}) or {}
         if direc.get('eval:', [''])[0].lower() == 'false' or flags & direc.keys(): return True
         ran.add(cell.get('id') or cell.source)           # FrontmatterProc renumbers the cells: match by id
+        if cell.source.rstrip().endswith(';'):           # execnb drops ALL outputs of such a cell, Jupyter only its value:
+            cell.source = cell.source.rstrip() + '\npass'  # a last statement that has no value keeps the prints
         cell['outputs'] = []                             # a cell that prints nothing now must not keep its old outputs
         return False
     k = CaptureShell(path)
