@@ -14,8 +14,8 @@ is the runtime's: downloads, device). Every other code cell is compared; the che
     installation paths and line numbers) is neither saved-required nor compared;
   - text (stdout, `text/plain`, `text/markdown`, `text/html`, `text/latex`, errors) is compared line by line after
     masking durations (`12.3 s`, `45 ms`, `1:02:03`, `3.2it/s`, `ETA`), progress bars (fastprogress' HTML, `|███ |`
-    and `\\r` redraws), object addresses (`0x7f...`), absolute paths, and the line number of show_doc's source
-    links (`plots.py#L22`: it moves whenever code above it in the module changes);
+    and `\\r` redraws), object addresses (`0x7f...`), absolute paths, and dropping blank lines and show_doc's
+    `[source](...)` line (its line number moves with the code above it, and outside a repository there is none);
   - decimal numbers (`0.8123`, `2e-4`) match within 1% of the larger, or one unit of their last printed digit
     (training on another CPU, or with other threads, moves the last digits of a loss); integers and all other text
     match exactly;
@@ -91,7 +91,7 @@ MASKS = [
     (re.compile(r'[\u2580-\u259f#]+[ \u2580-\u259f]*\|'), '<bar>|'),             # tqdm-like bars
     (re.compile(r'\b0x[0-9a-fA-F]{6,}\b'), '0x<addr>'),
     (re.compile(r'(?<![\w.:/])/(?:[\w.+@-]+/)+[\w.+@-]*'), '<path>'),           # absolute paths (never in a saved output)
-    (re.compile(r'(\.py)#L\d+'), r'\1#L<n>'),                                       # show_doc's source links: a line number
+    (re.compile(r'^\[source\]\([^)]*\)\{[^}]*\}[ \t]*$', re.M), ''),                   # show_doc's source link (none outside a repo)
     (re.compile(r'\b\d+(?::\d\d)+\b'), '<time>'),                                  # 00:03, 1:02:03
     (re.compile(r'\d+(?:\.\d+)?\s?(?:it/s|s/it|ms|µs|us|ns|min|s|sec|seconds?|minutes?)\b'), '<duration>'),
     (re.compile(r'(?i)\beta\b[:\s]*\S*'), 'ETA'),
@@ -105,7 +105,7 @@ def mask(text:str, loose:bool=False) -> list:
     text = '\n'.join(l.rstrip('\r').split('\r')[-1] for l in text.split('\n'))       # a progress line redrawn with \r: its last state
     for rx, sub in MASKS: text = rx.sub(sub, text)
     if loose: text = DIGITS.sub('<n>', text)
-    return [l.rstrip() for l in text.strip('\n').split('\n')]
+    return [l.rstrip() for l in text.split('\n') if l.strip()]
 
 def _close(a:str, b:str) -> bool:
     "Two printed decimals agree within REL_TOL of the larger, or within one unit of their last printed digit."
