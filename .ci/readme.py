@@ -2,8 +2,10 @@
 
 `python .ci/readme.py` writes README.md; `python .ci/readme.py --check` exits 1 when README.md is stale.
 Cells marked `#| hide` are dropped and `#|` directive lines are removed, as nbdev does for its docs.
+Links and images in nbs/index.ipynb are relative to nbs/ (where JupyterLab and Colab open it: `01_data.ipynb`,
+`../images/x.png`); README.md sits one folder up, so each relative target is rewritten (`nbs/01_data.ipynb`, `images/x.png`).
 """
-import re, sys
+import posixpath, re, sys
 from pathlib import Path
 
 import nbformat
@@ -27,11 +29,19 @@ class NbdevDirectives(Preprocessor):
         nb.cells = cells
         return nb, resources
 
+LINK = re.compile(r'(!?\[[^\]]*\]\()([^)\s]+)(\))')
+
+def from_root(target:str) -> str:
+    "A link target relative to nbs/, as seen from the project root; URLs, anchors and absolute paths unchanged."
+    if re.match(r'^[a-z][a-z0-9+.-]*:', target) or target.startswith(('#', '/')): return target
+    return posixpath.normpath(posixpath.join('nbs', target))
+
 def render() -> str:
     nb = nbformat.read(ROOT/'nbs'/'index.ipynb', as_version=4)
     exporter = MarkdownExporter()
     exporter.register_preprocessor(NbdevDirectives(), enabled=True)
     body, _ = exporter.from_notebook_node(nb)
+    body = LINK.sub(lambda m: m.group(1) + from_root(m.group(2)) + m.group(3), body)
     note = '<!-- Generated from nbs/index.ipynb by `python .ci/readme.py`: edit the notebook, not this file. -->\n\n'
     return note + re.sub(r'\n{3,}', '\n\n', body).strip() + '\n'
 

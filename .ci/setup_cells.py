@@ -8,31 +8,28 @@ from configparser import ConfigParser
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CHAPTERS = {  # notebook: the published datasets it reads (in any cell, slow ones included)
-    '00_core': [], '00_data': ['portraits', 'human-segmentation', 'fasseg', 'ccp'], '00a_download': ['fasseg'],
-    '00b_sources': ['portraits', 'human-segmentation', 'fasseg', 'ccp'], '00c_plots': ['portraits', 'human-segmentation', 'fasseg'],
-    '00d_loaders': ['portraits', 'human-segmentation', 'fasseg'],
-    '01_unet': [], '02_encoders': ['portraits'], '03_metrics': ['portraits'], '03a_losses': ['portraits'],
-    '04_training': [], '04a_learner': [], '04b_distributed': [], '04c_runs': ['portraits'], '05_compare': ['portraits', 'human-segmentation'],
-    '06_inference': ['portraits', 'human-segmentation'], '07_multiclass': ['fasseg', 'ccp'], '08_deploy': [], '09_people': ['portraits', 'human-segmentation', 'ccp'], '90_cli': [],
-    '95_data_checks': ['portraits', 'fasseg', 'ccp'],
+CHAPTERS = {  # notebook: the published datasets it reads (in any cell, slow ones included); lessons, then the library
+    '00_start': [], '01_data': ['portraits', 'human-segmentation', 'fasseg', 'ccp'],
+    '02_sources': ['portraits', 'human-segmentation', 'fasseg', 'ccp'], '03_loaders': ['portraits', 'human-segmentation', 'fasseg'],
+    '04_unet': [], '05_encoders': ['portraits'], '06_metrics': ['portraits'], '07_losses': ['portraits'],
+    '08_training': [], '09_runs': ['portraits'], '12_compare': ['portraits', 'human-segmentation'],
+    '13_inference': ['portraits', 'human-segmentation'], '14_multiclass': ['fasseg', 'ccp'], '15_deploy': [],
+    '16_people': ['portraits', 'human-segmentation', 'ccp'],
+    '90_core': [], '91_download': ['fasseg'], '92_plots': ['portraits', 'human-segmentation', 'fasseg'], '93_learner': [],
+    '94_distributed': [], '95_cli': [], '96_data_checks': ['portraits', 'fasseg', 'ccp'],
 }
 MARK = '# Set this runtime up for the chapter'
 
 SIZES_MB = {'portraits': 86, 'human-segmentation': 16, 'fasseg': 16, 'ccp': 135}  # each dataset unpacked (CCP's archive is the
 # whole repository: 2098 photos, 1004 of them annotated); a chapter downloads only what it reads, once per runtime
 
-TEMPLATE = '''{mark}: install facenb if it is missing (Colab), download the data it reads{size}, show the device.
+TEMPLATE = '''#| hide
+{mark}: install facenb if it is missing (Colab), download the data it reads{size}, show the device.
 import importlib.util, subprocess, sys
-if importlib.util.find_spec('facenb') is None:
-    from importlib.metadata import distributions, packages_distributions
-    before = {{d.metadata['Name']: d.version for d in distributions()}}
-    subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', 'facenb[course] @ git+{git_url}@{branch}'], check=True)
-    changed = {{d.metadata['Name'] for d in distributions() if before.get(d.metadata['Name'], d.version) != d.version}}
-    loaded = sorted({{d for m, ds in packages_distributions().items() if m in sys.modules for d in ds if d in changed}})
-    if loaded: raise RuntimeError(f"pip replaced {{', '.join(loaded)}}, already loaded here: restart the runtime (Colab: Runtime > Restart session), then run this cell again")
-from facenb.download import prepare_runtime
-prepare_runtime({datasets});'''
+if not importlib.util.find_spec('facenb'): subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', 'facenb[course] @ git+{git_url}@{branch}'], check=True)
+from facenb.download import prepare_runtime; prepare_runtime({datasets})  # stops, saying so, if pip replaced a module already loaded'''
+# Hidden on the site (`#| hide`), as fastbook's one-line `setup_book()`: a reader of the site has nothing to set up. It
+# cannot be one call of facenb's, since facenb is not installed yet on Colab; `prepare_runtime` checks what pip replaced.
 
 def size_note(datasets:list) -> str:
     "What the first run downloads, in words: ' (portraits, about 86 MB)'."
@@ -44,10 +41,10 @@ def setup_source(datasets:list) -> str:
     return TEMPLATE.format(mark=MARK, git_url=d['git_url'], branch=d['branch'], datasets=repr(datasets), size=size_note(datasets))
 
 def first_code_cell(nb:dict) -> int:
-    "The index of the setup cell (the old hidden Colab cell, or the cell this script wrote)."
+    "The index of the setup cell: the code cell whose first or second line (after `#| hide`) starts with MARK."
     for i, c in enumerate(nb['cells']):
         s = ''.join(c['source'])
-        if c['cell_type'] == 'code' and (s.startswith(MARK) or "'google.colab' in sys.modules" in s or 'google.colab" in sys.modules' in s): return i
+        if c['cell_type'] == 'code' and any(l.startswith(MARK) for l in s.split('\n', 2)[:2]): return i  # under `#| hide`, or not
     raise ValueError('no setup cell')
 
 def main(check:bool) -> int:

@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 NB_DIRECTIVE = re.compile(r'^\s*#\s*\|\s*(.*)$')
 
 def page_name(nb_path) -> str:
-    "The page a notebook becomes, as nbdev names it for Quarto: `01_unet.ipynb` -> `unet` (so nbdev's doc links hold)."
+    "The page a notebook becomes, as nbdev names it for Quarto: `04_unet.ipynb` -> `unet` (so nbdev's doc links hold)."
     return _nbpath2html(Path(Path(nb_path).name)).stem
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -128,8 +128,9 @@ def _doc_link(url:str, site:str, pages:dict, anchors:dict) -> str:
     from docutils.nodes import make_id
     if site and url.startswith(site): url = url[len(site):].lstrip('/')
     elif re.match(r'^[a-z][a-z0-9+.-]*:', url): return url                 # another site (Colab, GitHub, papers)
+    if url.startswith('../images/'): return url[3:]                      # the home page's figures: copied beside the pages
     path, _, anchor = url.partition('#')
-    page = pages.get(Path(path).name) or (path[:-5] if path[:-5] in anchors else None)  # 01_unet.ipynb or unet.html
+    page = pages.get(Path(path).name) or (path[:-5] if path[:-5] in anchors else None)  # 04_unet.ipynb or unet.html
     if page is None: return url
     # `Cls.meth` may be documented as `meth`, or only with its class; else the link goes to the page
     ids = [make_id(a) for a in (anchor, anchor.rpartition('.')[2], anchor.partition('.')[0]) if a]
@@ -211,14 +212,19 @@ def book_config(cfg) -> dict:
             }},
     }
 
+LIBRARY = 90   # notebooks numbered 90-99 are the library's chapters (the appendix); lower numbers are the lessons
+
 def toc(pages:list) -> dict:
-    "Home page, then the chapters in course order, each named by its number and title."
+    """Home page, then two captioned parts of the sidebar: the lessons in reading order (00_start first), then the
+    library's chapters (90-99); each chapter named by its number and title."""
     root, *chapters = pages
+    part = lambda caption, keep: {'caption': caption, 'chapters': [
+        {'file': name, 'title': f'{num} · {title}'} for name, num, title in chapters if keep(int(re.match(r'\d+', num).group()))]}
     return {'format': 'jb-book', 'root': root[0],
-            'chapters': [{'file': name, 'title': f'{num} · {title}'} for name, num, title in chapters]}
+            'parts': [part('Lessons', lambda n: n < LIBRARY), part('Library', lambda n: n >= LIBRARY)]}
 
 # ---------------------------------------------------------------------------------------------------------------
-# 4. The demo page: the people model in the reader's browser (docs/demo/, explained at the end of chapter 08).
+# 4. The demo page: the people model in the reader's browser (docs/demo/, explained at the end of chapter 15, deploy).
 DEMO = HERE/'demo'
 PAGE_FILES = ('index.html', 'demo.js', 'demo.css', 'sw.js')
 ORT_FILES = ('ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm',       # WebAssembly

@@ -85,8 +85,8 @@ def test_page_without_model_says_so(tmp_path):
     assert (tmp_path/'demo'/'index.html').exists() and (tmp_path/'demo'/'ort'/'ort.wasm.min.mjs').exists()
 
 def test_chapter_quotes_the_page_code():
-    "Every JavaScript excerpt in chapter 08 is in docs/demo/demo.js as quoted (`// ...` marks a cut)."
-    nb = json.loads((ROOT/'nbs'/'08_deploy.ipynb').read_text(encoding='utf-8'))
+    "Every JavaScript excerpt in chapter 15 (deploy) is in docs/demo/demo.js as quoted (`// ...` marks a cut)."
+    nb = json.loads((ROOT/'nbs'/'15_deploy.ipynb').read_text(encoding='utf-8'))
     md = '\n'.join(''.join(c['source']) for c in nb['cells'] if c['cell_type'] == 'markdown')
     blocks, code = re.findall(r'```javascript\n(.*?)```', md, re.S), (check.DEMO/'demo.js').read_text()
     assert len(blocks) >= 3

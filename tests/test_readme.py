@@ -1,5 +1,5 @@
 "README.md shows exactly the commands that CI runs, and is rendered from nbs/index.ipynb."
-import re
+import json, re
 from conftest import ROOT
 
 def readme_commands():
@@ -24,3 +24,20 @@ def test_ci_builds_the_site_with_the_readme_docs_command():
     assert docs == ['pip install -e ".[docs]" && python docs/build.py'], docs
     assert docs[0] in ci.splitlines()
     assert 'FACENB_SITE=required' in ci          # the test of the built site must not skip in CI
+
+LINK = re.compile(r'!?\[[^\]]*\]\(([^)\s]+)\)')
+
+def _relative_targets(markdown:str) -> list:
+    "The link and image targets that are files of the project (not URLs, not anchors), without their anchors."
+    return [t.partition('#')[0] for t in LINK.findall(markdown) if not re.match(r'^[a-z][a-z0-9+.-]*:', t) and not t.startswith('#')]
+
+def test_home_page_links_resolve_where_it_is_opened():
+    "nbs/index.ipynb's links and images work from nbs/ (JupyterLab, Colab), README.md's from the root (GitHub)."
+    nb = json.loads((ROOT/'nbs'/'index.ipynb').read_text(encoding='utf-8'))
+    md = '\n'.join(''.join(c['source']) for c in nb['cells'] if c['cell_type'] == 'markdown')
+    targets = _relative_targets(md)
+    assert len(targets) >= 10 and any(t.startswith('../images/') for t in targets), targets
+    assert not [t for t in targets if not (ROOT/'nbs'/t).exists()], 'nbs/index.ipynb: broken from nbs/'
+    readme = _relative_targets((ROOT/'README.md').read_text(encoding='utf-8'))
+    assert not [t for t in readme if not (ROOT/t).exists()], 'README.md: broken from the project root'
+    assert any(t.startswith('images/') and 'start' in t for t in readme)       # the home page shows a segmentation

@@ -43,7 +43,7 @@ class Page(HTMLParser):
         if self._pre: self.code[-1] += data
 
 def page_of(nb:Path) -> str:
-    "nbdev's page name for a notebook: `01_unet.ipynb` -> `unet.html`."
+    "nbdev's page name for a notebook: `04_unet.ipynb` -> `unet.html`."
     return re.sub(r'^\d+[a-zA-Z0-9]*_', '', nb.name.lower()).replace('.ipynb', '.html')
 
 NOTEBOOKS = sorted(NBS.glob('*.ipynb'))
@@ -103,6 +103,31 @@ def test_show_doc_entries_are_on_the_page(nb):
     missing = sorted(n for n in _show_doc_names(nb) if not {n, n.rpartition('.')[2]} & set(page.headings))
     assert not missing, f'{page_of(nb)} lacks the entries {missing}'
 
+def _sidebar(page:str) -> dict:
+    "The sidebar of `page`: {caption: [(page name, link text), ...]}, in the order shown."
+    html = (SITE/page).read_text(encoding='utf-8')
+    nav = html[html.index('bd-docs-nav'):]
+    nav = nav[:nav.index('</nav>')]
+    parts, cur = {}, None
+    for cap, href, text in re.findall(r'caption-text">([^<]+)<|<a class="[^"]*reference internal[^"]*" href="([\w-]+\.html|#)">([^<]+)</a>', nav):
+        if cap: cur = parts.setdefault(cap.strip(), [])
+        elif cur is not None: cur.append(((page if href == '#' else href).removesuffix('.html'), text.strip()))  # '#': the page itself
+    return parts
+
+def test_sidebar_lists_the_lessons_then_the_library():
+    "Two captioned parts: the lessons (prefix < 90) in reading order, 00_start first; then the library (90-99)."
+    for page in ('index.html', 'start.html', 'core.html'):
+        parts = _sidebar(page)
+        assert list(parts) == ['Lessons', 'Library'], (page, list(parts))
+        num = lambda entries: [int(text.split(' · ')[0]) for _, text in entries]
+        lessons, library = num(parts['Lessons']), num(parts['Library'])
+        assert parts['Lessons'][0][0] == 'start' and lessons[0] == 0, parts['Lessons'][:2]
+        assert lessons == sorted(lessons) and max(lessons) < 90 and library == sorted(library) and min(library) >= 90
+        assert len(set(lessons + library)) == len(lessons + library), 'a number shown twice'
+        want = {nb.stem for nb in NOTEBOOKS if nb.name != 'index.ipynb'}
+        shown = {f'{n:02d}_{href}' for (href, _), n in zip(parts['Lessons'] + parts['Library'], lessons + library)}
+        assert shown == want, (sorted(want - shown), sorted(shown - want))
+
 def _code(page:str) -> str:
     "The code of the cells shown on `page` (not the signatures of `show_doc`)."
     return '\n'.join(c for c, cell in zip(PAGES[page].code, PAGES[page].cells) if cell)
@@ -124,7 +149,7 @@ def test_pages_show_math_plots_and_colab_badges():
         if nb.name != 'index.ipynb': assert 'colab.research.google.com/github/' in (SITE/page_of(nb)).read_text(encoding='utf-8'), nb.name
 
 def test_demo_page_is_built_and_linked():
-    "The demo page (docs/demo/), its vendored onnxruntime-web and its model settings; chapter 08 links to it."
+    "The demo page (docs/demo/), its vendored onnxruntime-web and its model settings; chapter 15 (deploy) links to it."
     demo = SITE/'demo'
     for f in ('index.html', 'demo.js', 'demo.css', 'sw.js', 'model.json', 'ort/ort.wasm.min.mjs', 'ort/ort-wasm-simd-threaded.wasm'):
         assert (demo/f).is_file(), f'{f} missing from {demo}'

@@ -1,5 +1,5 @@
 // facenb's people model in the browser: the steps of `OnnxPredictor.predict_batch` (facenb/deploy.py) in JavaScript,
-// so that the mask on this page is the mask `facenb predict` writes. Chapter 08 (deploy) explains this file.
+// so that the mask on this page is the mask `facenb predict` writes. Chapter 15 (deploy) explains this file.
 const $ = id => document.getElementById(id);
 
 // 1. Where the photo goes in the model's frame: `facenb.loaders.fit_box`.
