@@ -386,7 +386,7 @@ register_dataset('fasseg', 'fasseg-v2', _fasseg_pairs, lambda folder: (read_fass
                  splits=('trainval', 'test'), aliases=('fasseg-v2',), url=_GITHUB.format('massimomauro/FASSEG-repository', '7817f33'),
                  anchor='V2/Train_RGB', dirs=('Train_RGB', 'Train_Labels', 'Test_RGB', 'Test_Labels'),
                  expected={'trainval': 20, 'test': 50})
-register_dataset('synthetic', splits=('trainval', 'test'))  # drawn by `synthetic_people` (chapter 00b): no files
+register_dataset('synthetic', splits=('trainval', 'test'))  # drawn by `synthetic_people` (chapter 02): no files
 for _name, _kind in CCP_VARIANTS.items():  # one download, read three ways; the published archive has 1004 annotated
     register_dataset(_name, 'ccp', _ccp_pairs, functools.partial(_ccp_masks, kind=_kind), archive='ccp',  # photos,
                      url=_GITHUB.format('bearpaw/clothing-co-parsing', 'fe34fb77721a9973fbae92c05f7f12b664d10110'),

@@ -189,7 +189,7 @@ def list_models() -> list:
 # %% ../nbs/02_encoders.ipynb #79742057
 @register_model('unet')
 def build_unet(n_classes=1, pretrained=False, base:int=64, depth:int=4, batchnorm:bool=True):
-    "The from-scratch U-Net of chapter 01, padded (output size = input size)."
+    "The from-scratch U-Net of chapter 04, padded (output size = input size)."
     if pretrained: raise ValueError("'unet' is trained from scratch: it has no pretrained weights (use pretrained=False)")
     encoder = UNetEncoder(3, base, depth, padding=True, batchnorm=batchnorm)
     return SegmentationModel(encoder, UNetDecoder(encoder.out_channels, True, batchnorm), n_classes, 2**depth)

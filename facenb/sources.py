@@ -158,7 +158,7 @@ def _full_source(name, split, root):
     if name == 'synthetic': return _synthetic_source(split)
     if isinstance(name, Path): return _folder_source(name, split)
     folder = (Path(root) if root is not None else data_root())/DATASETS[name]['folder']
-    if not folder.is_dir(): folder = ensure_dataset(name, root)  # downloaded on first use (chapter 00a)
+    if not folder.is_dir(): folder = ensure_dataset(name, root)  # downloaded on first use (chapter 91)
     layout = read_layout(name, folder, split)
     return SegmentationSource(name, split, folder, layout['pairs'], layout['read_mask'], layout['classes'], layout['skipped'])
 
