@@ -19,7 +19,7 @@ from .loaders import SegmentationDataset, MixedDataset
 from .models import get_model, default_device
 from .losses import get_loss
 from .metrics import per_class_scores
-# the names of chapters 04 to 04b, importable from `facenb.train` as they always were
+# the names of chapters 08, 93 and 94, importable from `facenb.train` as they always were
 from .config import (TrainConfig, write_json, write_csv, resolve_amp, epoch_seed, seed_everything, reseed_augmentations, check_classes,
                            make_dataloaders, validate_config)
 from .learner import save_checkpoint, read_checkpoint, load_weights, load_checkpoint, format_epoch, Scorer, Learner
