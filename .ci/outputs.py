@@ -105,7 +105,7 @@ def mask(text:str, loose:bool=False) -> list:
     text = '\n'.join(l.rstrip('\r').split('\r')[-1] for l in text.split('\n'))       # a progress line redrawn with \r: its last state
     for rx, sub in MASKS: text = rx.sub(sub, text)
     if loose: text = DIGITS.sub('<n>', text)
-    return [l.rstrip() for l in text.split('\n') if l.strip()]
+    return [l.rstrip() for l in text.split('\n') if l.strip() and '<bar>|' not in l]   # progress bars' lines left out
 
 def _close(a:str, b:str) -> bool:
     "Two printed decimals agree within REL_TOL of the larger, or within one unit of their last printed digit."
@@ -149,9 +149,11 @@ def summary(outputs:list, loose:bool=False) -> list:
             size = (meta['width'], meta['height']) if 'width' in meta and 'height' in meta else _image_size(img, data[img])
             res.append((img, size)); continue
         mime = next((m for m in ('text/markdown', 'text/html', 'text/latex', 'text/plain') if m in data), None)
+        if mime == 'text/html' and '<progress' in ''.join(data[mime]): continue   # a progress bar: HTML in Jupyter, text in a console
         if mime: res.append((mime, ''.join(data[mime]) if isinstance(data[mime], list) else data[mime]))
         elif data: res.append((sorted(data)[0], ''))
-    return [(kind, mask(text, loose) if isinstance(text, str) else text) for kind, text in res]
+    res = [(kind, mask(text, loose) if isinstance(text, str) else text) for kind, text in res]
+    return [(kind, lines) for kind, lines in res if kind != 'stdout' or lines]       # a stdout of progress bars only
 
 def _first(x): return x[0][:120] if isinstance(x, list) else 'x'.join(map(str, x)) + ' px'
 
