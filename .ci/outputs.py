@@ -10,7 +10,8 @@ settings.ini's `tst_flags` (`#| slow`, ...) or that call `nbdev_export(` are not
 is the runtime's: downloads, device). Every other code cell is compared; the check fails when
 (a) the cell produces output and has no saved output, or a saved output when it produces none;
 (b) a saved output no longer matches what the cell produces, under this rule, robust to timings and run-to-run noise:
-  - outputs are compared in order, after joining consecutive stdout chunks; stderr (warnings, whose text names
+  - everything a cell prints to stdout is compared as one text, then its other outputs in order (where a print lands
+    among a cell's figures depends on the runner: Jupyter's and execnb's differ); stderr (warnings, whose text names
     installation paths and line numbers) is neither saved-required nor compared;
   - text (stdout, `text/plain`, `text/markdown`, `text/html`, `text/latex`, errors) is compared line by line after
     masking durations (`12.3 s`, `45 ms`, `1:02:03`, `3.2it/s`, `ETA`), progress bars (fastprogress' HTML, `|███ |`
@@ -131,14 +132,13 @@ def _image_size(mime:str, data) -> tuple:
 
 def summary(outputs:list, loose:bool=False) -> list:
     "What the check compares of a cell's outputs: one (kind, lines) entry per output, stderr left out."
-    res = []
+    res, printed = [], []
     for o in outputs:
         t = o.get('output_type')
         if t == 'stream':
             if o.get('name') == 'stderr': continue
             text = ''.join(o['text']) if isinstance(o['text'], list) else o['text']
-            if res and res[-1][0] == 'stdout': res[-1] = ('stdout', res[-1][1] + text); continue
-            res.append(('stdout', text)); continue
+            printed.append(text); continue
         if t == 'error':
             res.append(('error', f"{o.get('ename')}: {o.get('evalue')}")); continue
         data = o.get('data', {})
@@ -152,7 +152,8 @@ def summary(outputs:list, loose:bool=False) -> list:
         if mime == 'text/html' and '<progress' in ''.join(data[mime]): continue   # a progress bar: HTML in Jupyter, text in a console
         if mime: res.append((mime, ''.join(data[mime]) if isinstance(data[mime], list) else data[mime]))
         elif data: res.append((sorted(data)[0], ''))
-    res = [(kind, mask(text, loose) if isinstance(text, str) else text) for kind, text in res]
+    if printed: res.insert(0, ('stdout', ''.join(printed)))   # all it printed, first: where a print lands between figures
+    res = [(kind, mask(text, loose) if isinstance(text, str) else text) for kind, text in res]   # depends on the runner
     return [(kind, lines) for kind, lines in res if kind != 'stdout' or lines]       # a stdout of progress bars only
 
 def _first(x): return x[0][:120] if isinstance(x, list) else 'x'.join(map(str, x)) + ' px'
