@@ -64,7 +64,7 @@ def measure(photo, truth, hw, n, rounds, tmp):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--frames', type=int, default=150)
-    p.add_argument('--rounds', type=int, default=3)
+    p.add_argument('--rounds', type=int, default=1)
     p.add_argument('--out', type=Path, default=None)
     a = p.parse_args()
     photo, truth = get_source('portraits', 'valid')[0]

@@ -147,6 +147,7 @@ async function main() {
     Object.assign($('notice'), {hidden: false, textContent: e.message});
     return status('Nothing to run: the page needs the people model.');
   }
+  window.facenbDemo.model = model;                  // the camera mode (camera.js) runs the same session
   $('threshold').value = model.threshold;
   status(`Model ready (${(model.bytes / 1e6).toFixed(1)} MB, ${model.backend}, ${model.threads} thread${model.threads > 1 ? 's' : ''}): ` +
          'drop a photo. It stays on your machine.');
