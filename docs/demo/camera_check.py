@@ -75,11 +75,13 @@ def main(out=None, seconds:int=8):
         print(f"masks: first frame vs facenb predict {first:.5%}; {len(frames)} frames vs person_probs(mediapipe) "
               f"{min(frames):.5%} at worst")
         if out:
-            record = dict(command=f'python docs/demo/camera_check.py --out {out}', seconds=seconds,
+            rel = os.path.relpath(Path(out).resolve(), check.ROOT)
+            record = dict(command=f'python docs/demo/camera_check.py --out {rel}' + (f' --seconds {seconds}' if seconds != 8 else ''), seconds=seconds,
                           machine=f'{platform.machine()}, {os.cpu_count()} cores, shared with other jobs while measured; headless Chromium',
                           clip='validation portrait 0 (portraits), filmed panning by facenb.video.camera_clip, 640x480, 60 frames looped',
                           isolated_before=r['isolated_before'], isolated=r['isolated'], backend=cam['backend'], threads=cam['threads'],
                           fps=round(r['fps'], 1), last_frame_ms=round(cam['frameMs'], 1), last_model_ms=round(cam['modelMs'], 1),
+                          stages_ms={k: round(v, 1) for k, v in cam['stages'].items()},
                           shown=r['shown'], agreement_first_frame_vs_predict=round(first, 5),
                           agreement_frames_vs_person_probs=[round(a, 5) for a in frames], errors=r['errors'])
             Path(out).parent.mkdir(parents=True, exist_ok=True)
