@@ -35,12 +35,14 @@ def run(tmp_path_factory):
     return dict(r, photo=photo, video=video)
 
 def test_camera_runs_isolated_without_errors(run):
-    "No page error or failed request; the service worker makes the page cross-origin isolated, so the model runs on several threads."
+    "No page error or failed request; a sample photo is segmented; the service worker makes the page cross-origin isolated, so the model runs on several threads."
     assert run['errors'] == []
     assert not run['isolated_before'] and run['isolated']
     assert run['camera']['threads'] > 1 and run['camera']['width'] == 640 and run['camera']['height'] == 480
     assert run['fps'] > 0 and 'frames per second' in run['shown']
     assert len(run['samples']) == 3
+    sample = run['sample']       # the first sample photo, segmented by the photo path
+    assert sample['name'] == 'sample0.jpg' and sample['width'] > 0 and 0.01 < sample['mean'] < 0.99
 
 def test_camera_masks_are_pythons(run):
     "The page's masks on the frames it read: `facenb predict` on the first, `person_probs(smoothing='mediapipe')` on all five."

@@ -41,6 +41,11 @@ try {
   await page.goto(url);
   result.status = await page.evaluate(() => window.facenbDemo.ready.then(() => document.querySelector('#status').textContent));
   result.samples = await page.$$eval('#samples button', bs => bs.map(b => b.textContent));
+  if (result.samples.length) {        // a sample photo, for a visitor without one: it goes through the photo path
+    await page.click('#samples button');
+    await page.waitForFunction(() => window.facenbDemo.runs >= 1, null, {timeout: 120000});
+    result.sample = await page.evaluate(() => { const {mask, ...rest} = window.facenbDemo.last; return {...rest, mean: mask.reduce((a, b) => a + b, 0) / mask.length}; });
+  }
   await page.waitForFunction(() => navigator.serviceWorker.controller, null, {timeout: 60000});
   result.isolated_before = await page.evaluate(() => self.crossOriginIsolated);
   if (result.isolated_before) await page.click('#camera-start');    // else the page reloads itself under the worker
