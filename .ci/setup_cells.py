@@ -14,7 +14,7 @@ CHAPTERS = {  # notebook: the published datasets it reads (in any cell, slow one
     '04_unet': [], '05_encoders': ['portraits'], '06_metrics': ['portraits'], '07_losses': ['portraits'],
     '08_training': [], '09_runs': ['portraits'], '12_compare': ['portraits', 'human-segmentation'],
     '13_inference': ['portraits', 'human-segmentation'], '14_multiclass': ['fasseg', 'ccp'], '15_deploy': [],
-    '16_people': ['portraits', 'human-segmentation', 'ccp'],
+    '16_people': ['portraits', 'human-segmentation', 'ccp'], '18_video': ['portraits'],
     '90_core': [], '91_download': ['fasseg'], '92_plots': ['portraits', 'human-segmentation', 'fasseg'], '93_learner': [],
     '94_distributed': [], '95_cli': [], '96_data_checks': ['portraits', 'fasseg', 'ccp'],
 }

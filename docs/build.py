@@ -226,7 +226,7 @@ def toc(pages:list) -> dict:
 # ---------------------------------------------------------------------------------------------------------------
 # 4. The demo page: the people model in the reader's browser (docs/demo/, explained at the end of chapter 15, deploy).
 DEMO = HERE/'demo'
-PAGE_FILES = ('index.html', 'demo.js', 'demo.css', 'sw.js')
+PAGE_FILES = ('index.html', 'demo.js', 'camera.js', 'demo.css', 'sw.js')
 ORT_FILES = ('ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm',       # WebAssembly
              'ort.webgpu.min.mjs', 'ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm')  # WebGPU
 
@@ -257,6 +257,23 @@ def model_settings(path:Path) -> dict:
     if dims[1:] != [3, *frame]: sys.exit(f'{path}: input {dims} does not match its facenb.size {meta["facenb.size"]}')
     return dict(size=meta['facenb.size'], frame=frame, threshold=meta['facenb.threshold'], classes=meta['facenb.classes'])
 
+def demo_samples(dst:Path) -> list:
+    "Sample photos for a visitor without one at hand (the camera mode offers them): validation photos of the course's data (`FACENB_DATA`) as small JPEGs in `dst`; none, with a note, without the data."
+    try:
+        from PIL import Image
+        from facenb.sources import get_source
+        picks = [('portraits', 0, 'a portrait'), ('portraits', 5, 'another portrait'), ('human-segmentation', 3, 'people in a scene')]
+        photos = [(get_source(name, 'valid')[i][0], title) for name, i, title in picks]
+    except Exception as e:
+        print(f'NOTE: the demo page has no sample photos: {e}'); return []
+    dst.mkdir(parents=True, exist_ok=True)
+    samples = []
+    for k, (photo, title) in enumerate(photos):
+        im = Image.fromarray(photo); im.thumbnail((480, 480), Image.BOX)
+        im.save(dst/f'sample{k}.jpg', quality=85)
+        samples.append(dict(file=f'samples/sample{k}.jpg', title=title))
+    return samples
+
 def build_demo(out:Path, model:Path) -> dict:
     "Write the demo page into `out`/demo: the page, onnxruntime-web, the model and model.json (its settings)."
     dst = out/'demo'
@@ -270,6 +287,7 @@ def build_demo(out:Path, model:Path) -> dict:
     else:
         info['notice'] = f'This build of the site has no people model ({model} was missing when it was built).'
         print(f'NOTE: the demo page has no model: {model} does not exist; the page says so')
+    info['samples'] = demo_samples(dst/'samples')
     (dst/'model.json').write_text(json.dumps(info, indent=1))
     return info
 

@@ -144,14 +144,51 @@ def cmd_predict(args):
     own = getattr(model, 'threshold', None)
     if args.threshold is not None and own is not None and args.threshold != own:
         print(f'threshold {args.threshold} (given), not the {own} the predictor was exported with')
-    s = predict_folder(model, args.inputs, args.out, mode=args.mode, background=args.bg, size=args.size,
-                       tta=args.tta, threshold=args.threshold, bs=args.bs, progress=not args.no_progress and sys.stdout.isatty(),
-                       overwrite=args.overwrite)
-    if s['failed']:  # not everything asked for was done: say what failed, and exit non-zero
-        print(f"facenb: error: {len(s['failed'])} of {s['n_inputs']} images failed: "
-              + '; '.join(f'{Path(f).name} ({why.split(chr(10))[0]})' for f, why in s['failed'][:3])
-              + ('; ...' if len(s['failed']) > 3 else ''), file=sys.stderr)
-        return 1
+    videos, photos = _video_inputs(args.inputs)
+    if videos: _check_videos(model, videos, args)   # before any photo is written
+    if photos:
+        s = predict_folder(model, photos, args.out, mode=args.mode, background=args.bg, size=args.size,
+                           tta=args.tta, threshold=args.threshold, bs=args.bs, progress=not args.no_progress and sys.stdout.isatty(),
+                           overwrite=args.overwrite)
+        if s['failed']:  # not everything asked for was done: say what failed, and exit non-zero
+            print(f"facenb: error: {len(s['failed'])} of {s['n_inputs']} images failed: "
+                  + '; '.join(f'{Path(f).name} ({why.split(chr(10))[0]})' for f, why in s['failed'][:3])
+                  + ('; ...' if len(s['failed']) > 3 else ''), file=sys.stderr)
+            return 1
+    if videos: return _predict_videos(model, videos, args)
+
+def _video_inputs(inputs:list) -> tuple:
+    "`(videos, the rest)`: the input files whose type is a video's (.mp4, .mov, .mkv, .webm, .avi, .m4v), and the photos and folders."
+    from .video import VIDEO_EXTS
+    videos = [p for p in inputs if p.suffix.lower() in VIDEO_EXTS and not p.is_dir()]
+    return videos, [p for p in inputs if p not in videos]
+
+def _video_dest(v:Path, args) -> Path:
+    from .video import VIDEO_MODES
+    return args.out/f'{v.stem}.{VIDEO_MODES[args.mode]}'
+
+def _check_videos(model, videos:list, args):
+    "Refuse, before anything is written, a mode without a video form, a model that is not an ONNX predictor, or an output that exists."
+    from .video import VIDEO_MODES, _check_video_out
+    if args.mode not in VIDEO_MODES: raise ValueError(f"--mode {args.mode} has no video form: a video takes --mode {'|'.join(VIDEO_MODES)}")
+    if not hasattr(model, 'session'): raise ValueError(f'{videos[0]}: a video needs the shipped people model or an ONNX predictor (facenb export --out NAME.onnx)')
+    if args.mode == 'replace' and args.bg is None: raise ValueError('--mode replace needs a background image (--bg IMG)')
+    for v in videos:
+        if not v.is_file(): raise FileNotFoundError(f'input {v} not found')
+        _check_video_out(v, _video_dest(v, args), args.mode, args.overwrite)
+
+def _predict_videos(model, videos:list, args) -> int:
+    "Segment each video into `--out` (`facenb.video.segment_video`); a video that fails is named in one line, and the others go on."
+    from .video import FrameSegmenter, segment_video
+    seg, failed = FrameSegmenter(model), 0
+    for v in videos:
+        try: r = segment_video(v, _video_dest(v, args), mode=args.mode, smoothing=args.smoothing, background=args.bg, threshold=args.threshold,
+                               segmenter=seg, progress=not args.no_progress and sys.stdout.isatty(), overwrite=args.overwrite)
+        except (ValueError, OSError) as e:
+            print(f'facenb: error: {e}', file=sys.stderr); failed += 1; continue
+        print(f"wrote {r['dst']}: {r['n_frames']} frames of {r['width']}x{r['height']} at {r['fps']:g} fps, "
+              f"{'audio kept' if r['audio'] else 'no audio'}, {r['smoothing']} smoothing ({r['frames_per_second']} frames/s)")
+    return 1 if failed else 0
 
 def cmd_export(args):
     "Write a deployable model: an ONNX predictor (`--out NAME.onnx`) or a weights-only file (`--out NAME.pt`)."
@@ -214,7 +251,7 @@ def build_parser()->argparse.ArgumentParser:
     e.add_argument('--no-progress', action='store_true', help='no progress bar')
     e.set_defaults(func=cmd_evaluate)
     pr = sub.add_parser('predict', help='segment photos: masks, overlays, cut-outs, blurred or replaced backgrounds')
-    pr.add_argument('inputs', nargs='+', type=Path, metavar='INPUT', help='image files or folders of images')
+    pr.add_argument('inputs', nargs='+', type=Path, metavar='INPUT', help='image files, folders of images, or video files (each written as a video)')
     pr.add_argument('--checkpoint', default=None, type=Path, help='best.pt / last.pt, a run folder, or an ONNX predictor (facenb export); '
                     'default: the people model that ships with facenb')
     pr.add_argument('--out', required=True, type=Path, help='folder for the results')
@@ -226,6 +263,8 @@ def build_parser()->argparse.ArgumentParser:
     pr.add_argument('--threshold', type=float, default=None, help="probability threshold of the mask (default: an ONNX predictor's own, else 0.5)")
     pr.add_argument('--bs', type=int, default=4, help='photos per batch')
     pr.add_argument('--overwrite', action='store_true', help='replace files already in --out (the input photos are never replaced)')
+    pr.add_argument('--smoothing', default='mediapipe', choices=('none', 'ema', 'mediapipe'), help='videos: temporal smoothing of the masks '
+                    '(chapter 18 measures the three)')
     pr.add_argument('--no-progress', action='store_true', help='no progress bar')
     pr.set_defaults(func=cmd_predict)
     x = sub.add_parser('export', help='a deployable model: an ONNX predictor (NAME.onnx) or weights only (NAME.pt)')

@@ -14,7 +14,7 @@ export function fitBox([h, w], size) {
 
 // 2. Resizing as `cv2.resize` does: each output pixel is a weighted sum of input pixels, along rows, then columns.
 //    The weights along one axis (n input pixels, m output pixels) are taps [output, input, weight].
-function areaTaps(n, m) {          // cv2.INTER_AREA when shrinking: the input pixels an output cell covers, by how much
+export function areaTaps(n, m) {          // cv2.INTER_AREA when shrinking: the input pixels an output cell covers, by how much
   const f = Math.fround, scale = 1 / (m / n), taps = [];
   for (let d = 0; d < m; d++) {
     const f1 = d * scale, f2 = f1 + scale, cell = Math.min(scale, n - f1);
@@ -25,7 +25,7 @@ function areaTaps(n, m) {          // cv2.INTER_AREA when shrinking: the input p
   }
   return taps;
 }
-function linearTaps(n, m, area = false) {   // cv2.INTER_LINEAR: the two nearest inputs (INTER_AREA enlarging: its offsets)
+export function linearTaps(n, m, area = false) {   // cv2.INTER_LINEAR: the two nearest inputs (INTER_AREA enlarging: its offsets)
   const f = Math.fround, scale = 1 / (m / n), taps = [];
   for (let d = 0; d < m; d++) {
     let s, x;
@@ -147,6 +147,7 @@ async function main() {
     Object.assign($('notice'), {hidden: false, textContent: e.message});
     return status('Nothing to run: the page needs the people model.');
   }
+  window.facenbDemo.model = model;                  // the camera mode (camera.js) runs the same session
   $('threshold').value = model.threshold;
   status(`Model ready (${(model.bytes / 1e6).toFixed(1)} MB, ${model.backend}, ${model.threads} thread${model.threads > 1 ? 's' : ''}): ` +
          'drop a photo. It stays on your machine.');
