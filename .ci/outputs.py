@@ -15,7 +15,7 @@ is the runtime's: downloads, device). Every other code cell is compared; the che
     installation paths and line numbers) is neither saved-required nor compared;
   - text (stdout, `text/plain`, `text/markdown`, `text/html`, `text/latex`, errors) is compared line by line after
     masking durations and speeds (`12.3 s`, `45 ms`, `1:02:03`, `3.2it/s`, `ETA`, `4.3 img/s`, `'infer_ms': 213.2`, the
-    epochs a time budget buys), progress bars (fastprogress' HTML, `|███ |`
+    epochs a time budget buys), temporary names (`tmp1a2b3c4d`), local ports (`127.0.0.1:34989`), progress bars (fastprogress' HTML, `|███ |`
     and `\\r` redraws), object addresses (`0x7f...`), absolute paths, and dropping blank lines and show_doc's
     `[source](...)` line (its line number moves with the code above it, and outside a repository there is none);
   - decimal numbers (`0.8123`, `2e-4`) match within 1% of the larger, or one unit of their last printed digit
@@ -99,7 +99,9 @@ MASKS = [
     (re.compile(r'(?i)\beta\b[:\s]*\S*'), 'ETA'),
     (re.compile(r'\d+(?:\.\d+)?\s?(?:(?:train |infer )?(?:img|images|frames|photos)/s|fps)\b'), '<speed>'),  # measured speeds
     (re.compile(r"('\w*_(?:s|ms|min|fps)'): [-+\d.e]+"), r'\1: <speed>'),                    # {'train_img_s': 13.2, ...}
-    (re.compile(r'-> \d+ epochs \(~'), '-> <n> epochs (~'),                                  # a budget's epochs: from a speed
+    (re.compile(r'-> \d+ epochs \(~'), '-> <n> epochs (~'),
+    (re.compile(r'\btmp[\w]{8}\b'), 'tmp<name>'),                                          # tempfile's random names
+    (re.compile(r'\b(127\.0\.0\.1|localhost):\d+'), r'\1:<port>'),                         # a local server's port                                  # a budget's epochs: from a speed
 ]
 DIGITS = re.compile(r'(?<![\w.])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?![\w])')
 DECIMAL = re.compile(r'(?<![\w.])[-+]?(?:\d+\.\d+(?:e[-+]?\d+)?|\d+e[-+]?\d+)(?![\w])')

@@ -159,17 +159,17 @@ def cmd_predict(args):
 
 def _video_inputs(inputs:list) -> tuple:
     "`(videos, the rest)`: the input files whose type is a video's (.mp4, .mov, .mkv, .webm, .avi, .m4v), and the photos and folders."
-    from .video import VIDEO_EXTS
+    from facenb.video import VIDEO_EXTS
     videos = [p for p in inputs if p.suffix.lower() in VIDEO_EXTS and not p.is_dir()]
     return videos, [p for p in inputs if p not in videos]
 
 def _video_dest(v:Path, args) -> Path:
-    from .video import VIDEO_MODES
+    from facenb.video import VIDEO_MODES
     return args.out/f'{v.stem}.{VIDEO_MODES[args.mode]}'
 
 def _check_videos(model, videos:list, args):
     "Refuse, before anything is written, a mode without a video form, a model that is not an ONNX predictor, or an output that exists."
-    from .video import VIDEO_MODES, _check_video_out
+    from facenb.video import VIDEO_MODES, _check_video_out
     if args.mode not in VIDEO_MODES: raise ValueError(f"--mode {args.mode} has no video form: a video takes --mode {'|'.join(VIDEO_MODES)}")
     if not hasattr(model, 'session'): raise ValueError(f'{videos[0]}: a video needs the shipped people model or an ONNX predictor (facenb export --out NAME.onnx)')
     if args.mode == 'replace' and args.bg is None: raise ValueError('--mode replace needs a background image (--bg IMG)')
@@ -179,7 +179,7 @@ def _check_videos(model, videos:list, args):
 
 def _predict_videos(model, videos:list, args) -> int:
     "Segment each video into `--out` (`facenb.video.segment_video`); a video that fails is named in one line, and the others go on."
-    from .video import FrameSegmenter, segment_video
+    from facenb.video import FrameSegmenter, segment_video
     seg, failed = FrameSegmenter(model), 0
     for v in videos:
         try: r = segment_video(v, _video_dest(v, args), mode=args.mode, smoothing=args.smoothing, background=args.bg, threshold=args.threshold,
