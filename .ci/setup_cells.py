@@ -15,6 +15,8 @@ CHAPTERS = {  # notebook: the published datasets it reads (in any cell, slow one
     '01_unet': [], '02_encoders': ['portraits'], '03_metrics': ['portraits'], '03a_losses': ['portraits'],
     '04_training': [], '04a_learner': [], '04b_distributed': [], '04c_runs': ['portraits'], '05_compare': ['portraits', 'human-segmentation'],
     '06_inference': ['portraits', 'human-segmentation'], '07_multiclass': ['fasseg', 'ccp'], '08_deploy': [], '09_people': ['portraits', 'human-segmentation', 'ccp'], '90_cli': [],
+    '10_augmentation': ['portraits', 'human-segmentation'], '11_finetuning': ['human-segmentation'],
+    '17_error_analysis': ['portraits', 'human-segmentation', 'ccp'],
     '95_data_checks': ['portraits', 'fasseg', 'ccp'],
 }
 MARK = '# Set this runtime up for the chapter'

@@ -244,8 +244,8 @@ def _check_values(c:TrainConfig):
     need(_is_num(c.lr) and c.lr >= 0, 'lr', 'must be a finite number, 0 or more')
     need(_is_num(c.weight_decay) and c.weight_decay >= 0, 'weight_decay', 'must be a finite number, 0 or more')
     need(_is_num(c.encoder_lr_mult) and c.encoder_lr_mult > 0, 'encoder_lr_mult', 'must be a finite number above 0 (0.1: the encoder learns 10 times slower)')
-    need(_is_int(c.freeze_epochs) and 0 <= c.freeze_epochs < c.epochs, 'freeze_epochs',
-         f'must be a whole number from 0 to epochs-1 ({c.epochs}-1): the encoder must train for at least one epoch')
+    need(_is_int(c.freeze_epochs) and 0 <= c.freeze_epochs <= c.epochs, 'freeze_epochs',
+         f'must be a whole number from 0 to epochs ({c.epochs}): the epochs at the start that train the decoder and head alone')
     need(c.schedule in (None, 'onecycle', 'cosine'), 'schedule', "must be none, 'onecycle' or 'cosine'")
     need(_is_int(c.seed) and c.seed >= 0, 'seed', 'must be a whole number, 0 or more')
     try: check_valid_pct(c.valid_pct, need_valid=True)  # the rule the data loaders apply, written once
