@@ -1,7 +1,7 @@
 """The learning-rate range test (L. Smith, 2015; `facenb.finetune.lr_find`) of a model on a dataset's training split.
 
     python bench/lr_find.py --arch lite0 --pretrained --data human-segmentation --size 128x96 --bs 4 --num-it 80 \\
-        --threads 1 --cache-dir runs/cache --out facenb/records/lr-find-lite0/lr-find.json
+        --threads 1 --cache-dir runs/cache --out facenb/records/finetune-lite0/lr-find.json
 
 Builds the model and the training batches as `facenb train` would (the seeded hold-out's training photos, augmented
 with the default policy), runs the range test from --start-lr to --end-lr (or until the loss diverges), and writes
