@@ -12,9 +12,10 @@ CHAPTERS = {  # notebook: the published datasets it reads (in any cell, slow one
     '00_start': [], '01_data': ['portraits', 'human-segmentation', 'fasseg', 'ccp'],
     '02_sources': ['portraits', 'human-segmentation', 'fasseg', 'ccp'], '03_loaders': ['portraits', 'human-segmentation', 'fasseg'],
     '04_unet': [], '05_encoders': ['portraits'], '06_metrics': ['portraits'], '07_losses': ['portraits'],
-    '08_training': [], '09_runs': ['portraits'], '12_compare': ['portraits', 'human-segmentation'],
+    '08_training': [], '09_runs': ['portraits'],
+    '10_augmentation': ['portraits', 'human-segmentation'], '11_finetuning': ['human-segmentation'], '12_compare': ['portraits', 'human-segmentation'],
     '13_inference': ['portraits', 'human-segmentation'], '14_multiclass': ['fasseg', 'ccp'], '15_deploy': [],
-    '16_people': ['portraits', 'human-segmentation', 'ccp'], '18_video': ['portraits'],
+    '16_people': ['portraits', 'human-segmentation', 'ccp'], '17_error_analysis': ['portraits', 'human-segmentation', 'ccp'], '18_video': ['portraits'],
     '90_core': [], '91_download': ['fasseg'], '92_plots': ['portraits', 'human-segmentation', 'fasseg'], '93_learner': [],
     '94_distributed': [], '95_cli': [], '96_data_checks': ['portraits', 'fasseg', 'ccp'],
 }

@@ -87,6 +87,9 @@ def add_config_options(p:argparse.ArgumentParser, # the parser (or sub-parser) t
         flag, anno, default = '--' + f.name.replace('_', '-'), str(d['anno']), d['default']
         help = f"{d['docment'] or ''} (default: {default!r})".replace('%', '%%')
         if anno == 'bool': p.add_argument(flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=help)
+        elif anno.replace(' ', '') == 'bool|str':  # a switch that may name a variant: --augment, --augment strong, --no-augment
+            p.add_argument(flag, nargs='?', const=True, type=str, default=argparse.SUPPRESS, metavar=f.name.upper(), help=help)
+            p.add_argument('--no-' + flag[2:], dest=f.name, action='store_false', default=argparse.SUPPRESS, help=f'{flag} false')
         else: p.add_argument(flag, type=_option_type(anno, default), default=argparse.SUPPRESS, metavar=f.name.upper(), help=help)
 
 def config_from_args(args, base:TrainConfig|None=None) -> TrainConfig:

@@ -14,7 +14,7 @@ from torch.utils.data import Dataset
 
 from .core import atomic_write, atomic_write_text
 from .sources import get_source, mix_names, mix_key, check_valid_pct, check_mix_weights
-from .loaders import dataloaders, MixedDataset
+from .loaders import dataloaders, MixedDataset, augment_policy
 from .models import get_model, default_device, list_models
 from .losses import get_loss
 
@@ -41,7 +41,9 @@ class TrainConfig:
     valid_pct:float=0.15 # fraction of the images held out for validation
     pretrained:bool=False # start the encoder from ImageNet weights (needs them downloaded)
     n_classes:int=1 # 1 for person/background, more for face parsing
-    augment:bool=True # augment the training images
+    freeze_epochs:int=0 # fine-tuning (chapter 11): train only the decoder and head for this many epochs, then the whole model
+    encoder_lr_mult:float=1.0 # fine-tuning: the encoder's learning rate is lr times this (discriminative learning rates)
+    augment:bool|str=True # augmentation policy: 'none', 'default', 'strong' (`facenb.loaders.AUGMENT_POLICIES`); True/False: 'default'/'none'
     model_kw:dict=field(default_factory=dict) # extra keyword arguments for `get_model` (e.g. base, depth)
     loss_kw:dict=field(default_factory=dict) # extra keyword arguments for `get_loss`
     threshold:float=0.5 # probability threshold for the metrics
@@ -241,6 +243,9 @@ def _check_values(c:TrainConfig):
         v = getattr(c, name); need(v is None or (_is_int(v) and v >= 1), name, 'must be none or a whole number of at least 1')
     need(_is_num(c.lr) and c.lr >= 0, 'lr', 'must be a finite number, 0 or more')
     need(_is_num(c.weight_decay) and c.weight_decay >= 0, 'weight_decay', 'must be a finite number, 0 or more')
+    need(_is_num(c.encoder_lr_mult) and c.encoder_lr_mult > 0, 'encoder_lr_mult', 'must be a finite number above 0 (0.1: the encoder learns 10 times slower)')
+    need(_is_int(c.freeze_epochs) and 0 <= c.freeze_epochs <= c.epochs, 'freeze_epochs',
+         f'must be a whole number from 0 to epochs ({c.epochs}): the epochs at the start that train the decoder and head alone')
     need(c.schedule in (None, 'onecycle', 'cosine'), 'schedule', "must be none, 'onecycle' or 'cosine'")
     need(_is_int(c.seed) and c.seed >= 0, 'seed', 'must be a whole number, 0 or more')
     try: check_valid_pct(c.valid_pct, need_valid=True)  # the rule the data loaders apply, written once
@@ -249,6 +254,8 @@ def _check_values(c:TrainConfig):
     need(_is_int(c.num_workers) and c.num_workers >= 0, 'num_workers', 'must be a whole number, 0 or more')
     need(isinstance(c.model_kw, dict), 'model_kw', 'must be a dict (JSON object) of model options')
     need(isinstance(c.loss_kw, dict), 'loss_kw', 'must be a dict (JSON object) of loss options')
+    try: augment_policy(c.augment)  # the rule the loaders apply, written once
+    except ValueError as e: raise _option_error('augment', c.augment, str(e)) from None
 
 def _check_machine_and_model(c:TrainConfig, custom_loss:bool):
     "The device, the precision, the loss (run once on a tiny batch) and the model's shapes (built on the meta device)."
@@ -268,6 +275,8 @@ def _check_machine_and_model(c:TrainConfig, custom_loss:bool):
     except (TypeError, ValueError) as e: raise _option_error('model_kw', c.model_kw, f'{c.arch!r} does not take these options: {e}') from None
     empty = next((n for n, p in m.named_parameters() if p.numel() == 0), None)
     need(empty is None, 'model_kw', f'{c.arch!r} built with these options has layers without weights ({empty}): a width or depth of 0?')
+    if c.freeze_epochs or c.encoder_lr_mult != 1:
+        need(hasattr(m, 'encoder'), 'freeze_epochs' if c.freeze_epochs else 'encoder_lr_mult', f'{c.arch!r} has no encoder part to freeze or slow down')
 
 def _check_folders_and_data(c:TrainConfig, check_data:bool):
     "The folders, the datasets of a mix and their shares, and (with `check_data`) their classes."

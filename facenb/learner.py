@@ -17,9 +17,10 @@ from fastprogress.fastprogress import master_bar, progress_bar
 from fastcore.basics import patch
 
 from .core import atomic_write, remove_partial_writes
-from .models import get_model, default_device
+from .models import get_model, default_device, freeze_encoder, unfreeze_encoder
 from .losses import get_loss
 from .metrics import SegmentationMeter
+from .finetune import param_groups
 from .config import (TrainConfig, write_json, write_csv, resolve_amp, epoch_seed, seed_everything, reseed_augmentations,
                            rng_state, set_rng_state)
 
@@ -193,7 +194,12 @@ class Learner(Scorer):
         self.replaces = None  # the old run that `train(overwrite=True)` set aside: removed once an epoch is saved
 
     def wrap_model(self, model:nn.Module) -> nn.Module: return model  # seam: the model the training step calls
-    def make_optimizer(self): return torch.optim.Adam(self.model.parameters(), lr=self.config.lr, weight_decay=self.config.weight_decay)
+    def make_optimizer(self):
+        c = self.config
+        if c.encoder_lr_mult == 1 and not c.freeze_epochs: return torch.optim.Adam(self.model.parameters(), lr=c.lr, weight_decay=c.weight_decay)
+        parts = sorted((k for k, m in self.model.named_children() if any(True for _ in m.parameters())), key=lambda k: k == 'encoder')
+        lrs = {k: c.lr*(c.encoder_lr_mult if k == 'encoder' else 1) for k in parts}  # the encoder last: the history's lr is the decoder's
+        return torch.optim.Adam(param_groups(self.model, lrs), weight_decay=c.weight_decay)  # fine-tuning (chapter 11)
     def sync_buffers(self): pass  # seam: after a training epoch, make every process's buffers the same
     def seed_of_epoch(self) -> int: return epoch_seed(self.config.seed, self.epoch)  # seam: one seed per process
     @property
@@ -203,7 +209,8 @@ class Learner(Scorer):
     def _make_schedule(self):
         c, total = self.config, self.config.epochs * self.steps_per_epoch
         if c.schedule is None: return None
-        if c.schedule == 'onecycle': return torch.optim.lr_scheduler.OneCycleLR(self.opt, max_lr=c.lr, total_steps=max(total, 1))
+        if c.schedule == 'onecycle':  # each parameter group peaks at its own rate
+            return torch.optim.lr_scheduler.OneCycleLR(self.opt, max_lr=[g['lr'] for g in self.opt.param_groups], total_steps=max(total, 1))
         if c.schedule == 'cosine': return torch.optim.lr_scheduler.CosineAnnealingLR(self.opt, T_max=max(total, 1))
         raise ValueError(f"schedule must be None, 'onecycle' or 'cosine', not {c.schedule!r}")
 
@@ -291,6 +298,8 @@ def _start_epoch(self:Learner):
     if getattr(self.train_dl, 'generator', None) is not None: self.train_dl.generator.manual_seed(s)
     reseed_augmentations(self.train_dl.dataset, s)
     if hasattr(self.train_dl.sampler, 'set_epoch'): self.train_dl.sampler.set_epoch(self.epoch)  # DistributedSampler
+    if self.config.freeze_epochs:  # fine-tuning: the encoder frozen for the first epochs (from the epoch: a resumed run agrees)
+        (freeze_encoder if self.epoch < self.config.freeze_epochs else unfreeze_encoder)(self.model)
 
 @patch
 def _record_epoch(self:Learner, row:dict) -> bool:
