@@ -98,7 +98,7 @@ MASKS = [
     (re.compile(r'\d+(?:\.\d+)?\s?(?:it/s|s/it|ms|µs|us|ns|min|s|sec|seconds?|minutes?)\b'), '<duration>'),
     (re.compile(r'(?i)\beta\b[:\s]*\S*'), 'ETA'),
     (re.compile(r'\d+(?:\.\d+)?\s?(?:(?:train |infer )?(?:img|images|frames|photos)/s|fps)\b'), '<speed>'),  # measured speeds
-    (re.compile(r"('\w*_(?:s|ms|min|fps)'): [-+\d.e]+"), r'\1: <speed>'),                    # {'train_img_s': 13.2, ...}
+    (re.compile(r"('(?:\w*_(?:s|ms|min|fps|per_second)|seconds|minutes|fps)'): [-+\d.e]+"), r'\1: <speed>'),                    # {'train_img_s': 13.2, ...}
     (re.compile(r'-> \d+ epochs \(~'), '-> <n> epochs (~'),
     (re.compile(r'\btmp[\w]{8}\b'), 'tmp<name>'),                                          # tempfile's random names
     (re.compile(r'\b(127\.0\.0\.1|localhost):\d+'), r'\1:<port>'),                         # a local server's port                                  # a budget's epochs: from a speed
