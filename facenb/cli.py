@@ -13,6 +13,7 @@ from dataclasses import fields
 from pathlib import Path
 from fastcore.docments import docments
 from . import download, sources
+from .core import folder_lock, folder_state, record_writes, may_replace
 from .train import TrainConfig, train, resume, evaluate, read_checkpoint, check_evaluation_out, write_evaluation
 from .inference import predict_folder, MODES
 from .deploy import export_weights, export_predictor, OnnxPredictor
@@ -161,6 +162,7 @@ def cmd_export(args):
         raise ValueError('--size and --threshold belong to an ONNX export (--out NAME.onnx); a weights-only file keeps the model as trained')
     source = Path(read_checkpoint(args.checkpoint)['path'])  # a readable checkpoint, before anything is written
     if out.exists() and out.resolve() == source.resolve(): raise FileExistsError(f'--out {out} is the checkpoint itself: choose another name')
+    may_replace(out, 'export')   # never a run's own files, nor a file facenb did not write
     if out.exists() and not args.overwrite: raise FileExistsError(f'{out} exists: choose another --out, or pass --overwrite to replace it')
     with _made_folders_removed_on_failure(out.parent): _export(source, out, args)
     print(f'wrote {out} ({out.stat().st_size/2**20:.1f} MB) from {source}')
@@ -187,6 +189,34 @@ def cmd_compare(args):
                   progress=not args.no_progress and sys.stdout.isatty(), overwrite=args.overwrite)
     print(results_markdown(res))
     print(f"results in {Path(config.out)/'results.json'} and results.csv")
+
+# %% ../nbs/90_cli.ipynb #ae75b7ce
+def _output_folder(args) -> Path|None:
+    "The folder a command writes into (its lock and manifest live there), or None for a command that writes nothing."
+    if args.command == 'train':
+        if args.resume: return args.resume if args.resume.is_dir() or args.resume.suffix.lower() not in ('.pt', '.pth') else args.resume.parent
+        out = config_from_args(args).out
+        return Path(out) if out else None
+    if args.command == 'compare': return Path(config_from_args(args, base=CPU_RECIPE).out)
+    if args.command == 'predict': return args.out
+    if args.command == 'export': return args.out.parent
+    if args.command == 'evaluate':
+        return args.out.parent if args.out else (args.checkpoint if args.checkpoint.is_dir() else args.checkpoint.parent)
+    if args.command == 'download':
+        from .data import data_root
+        return args.dest if args.dest is not None else data_root()
+    return None
+
+@contextmanager
+def _one_writer(args):
+    "The command is the one writer of its output folder while it runs, and what it wrote there goes into the folder's manifest."
+    folder = _output_folder(args)
+    if folder is None: yield; return
+    with folder_lock(folder, 'facenb ' + ' '.join([args.command, *([str(folder)] if args.command != 'download' else [])])):
+        if args.command == 'download': yield; return   # a data folder: the datasets' own checks say what is there
+        before = folder_state(folder)
+        try: yield
+        finally: record_writes(folder, before, args.command)
 
 # %% ../nbs/90_cli.ipynb #96d926cd
 def build_parser()->argparse.ArgumentParser:
@@ -268,7 +298,8 @@ def main(argv:list=None # arguments (default: sys.argv[1:])
     args = build_parser().parse_args(argv)
     main_thread = threading.current_thread() is threading.main_thread()  # only there can a signal handler be set
     previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
-    try: status = args.func(args)  # a command returns its exit status when it is not 0
+    try:
+        with _one_writer(args): status = args.func(args)  # a command returns its exit status when it is not 0
     except KeyboardInterrupt:
         print('facenb: interrupted', file=sys.stderr); return 130
     except Exception as e:

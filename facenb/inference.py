@@ -16,7 +16,7 @@ from torch import nn
 from PIL import Image
 from fastprogress.fastprogress import progress_bar
 
-from .core import remove_partial_writes, atomic_write
+from .core import remove_partial_writes, atomic_write, may_replace
 from .data import read_image, IMAGE_EXTS, to_uint8
 from .sources import get_source
 from .plots import overlay, class_colors
@@ -232,6 +232,8 @@ def _check_outputs(files:list, dests:list, out:Path, overwrite:bool):
     mine = [d for d in dests if d.resolve() in photos]
     if mine: raise FileExistsError(f'{mine[0]} is one of the input photos: the output would replace it. Choose another output folder')
     there = [d.name for d in dests if d.exists()]
+    if overwrite:
+        for d in dests: may_replace(d, 'predict')   # only what an earlier `predict` wrote there, by the folder's manifest
     if there and not overwrite:
         raise FileExistsError(f"{len(there)} of the {len(dests)} output files are already in {out} ({', '.join(there[:3])}"
                               f"{', ...' if len(there) > 3 else ''}): choose an empty folder, or pass overwrite=True "
@@ -244,13 +246,14 @@ def _render(mode, img, prob, mask, background, classes=None):
     if mode == 'blur': return blur_background(img, prob)
     return replace_background(img, prob, background)
 
-def _save(path:Path, a):
+def _save(path:Path, a, replace:bool=True):
     "Encode in memory, then write the bytes: PIL says nothing when the last write of a small file fails (a full disk)."
     fmt, buf = 'PNG' if path.suffix == '.png' else 'JPEG', io.BytesIO()
     (a if isinstance(a, Image.Image) else Image.fromarray(a)).save(buf, format=fmt, **({'quality': 92} if fmt == 'JPEG' else {}))
-    atomic_write(path, lambda tmp: Path(tmp).write_bytes(buf.getvalue()))
+    atomic_write(path, lambda tmp: Path(tmp).write_bytes(buf.getvalue()), replace=replace)
 
-def _segment_files(segment, files, dests, mode, size, tta, threshold, bs, background, classes, progress, written:list, failed:list):
+def _segment_files(segment, files, dests, mode, size, tta, threshold, bs, background, classes, progress, written:list, failed:list,
+                   replaceable=frozenset()):
     "The loop of `predict_folder`: read, segment and save `files` in batches; `written` and `failed` are filled as it goes."
     starts = range(0, len(files), bs)
     for s in (progress_bar(starts, leave=False) if progress else starts):
@@ -260,7 +263,9 @@ def _segment_files(segment, files, dests, mode, size, tta, threshold, bs, backgr
             except Exception as e: failed.append((str(f), f'{type(e).__name__}: {e}'))
         if not batch: continue
         for (f, dest, img), (prob, mask) in zip(batch, segment([im for *_, im in batch], size, tta, threshold)):
-            _save(dest, _render(mode, img, prob, mask, background, classes)); written.append(str(dest))
+            try: _save(dest, _render(mode, img, prob, mask, background, classes), replace=dest in replaceable)
+            except FileExistsError as e: failed.append((str(f), str(e))); continue   # a file that appeared after the check is kept
+            written.append(str(dest))
 
 def _remove_empty(made:list):
     "Remove the folders of `made` (deepest first) while they are empty: the ones a job created and wrote nothing into."
@@ -293,6 +298,7 @@ def predict_folder(model, # a model from `load_model`, a checkpoint file / run f
                                           "(no file there is an image PIL reads)")
     dests = _destinations(files, out, mode)
     _check_outputs(files, dests, out, overwrite)   # everything checked before the model is even loaded
+    replaceable = {d for d in dests if d.exists()} if overwrite else set()   # any other output that is there by the time it is written is kept
     if not isinstance(model, nn.Module) and not hasattr(model, 'predict_batch'): model = load_model(model)
     segment = model.predict_batch if hasattr(model, 'predict_batch') else lambda *a: predict_batch(model, *a)  # e.g. an ONNX predictor
     if threshold is None: threshold = getattr(model, 'threshold', 0.5)   # an ONNX predictor carries the threshold it was exported with
@@ -301,7 +307,7 @@ def predict_folder(model, # a model from `load_model`, a checkpoint file / run f
     remove_partial_writes(out)
     written, failed, t0 = [], [], perf_counter()
     try: _segment_files(segment, files, dests, mode, size, tta, threshold, bs, background, getattr(model, 'classes', None),
-                        progress, written, failed)
+                        progress, written, failed, replaceable)
     finally:
         if not written: _remove_empty(made)   # a total failure leaves no empty folder behind (only the ones made here)
     for name, why in failed: print(f'skipped {name}: {why}')

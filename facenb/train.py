@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from .core import remove_partial_writes
+from .core import remove_partial_writes, may_replace
 from .data import is_dataset_name
 from .sources import get_source, mix_holdout_sources, mix_names, mix_key
 from .loaders import SegmentationDataset, MixedDataset
@@ -116,6 +116,7 @@ def train(config:TrainConfig|dict|str|Path, # a TrainConfig, a dict of its optio
     if old and not overwrite:
         raise FileExistsError(f'{out} already holds a run ({", ".join(old)}): pass resume=True to continue it '
                               f'(facenb train --resume), overwrite=True to start again, or choose another out')
+    for f in old: may_replace(out/f, 'train', 'overwrite=True')   # a run's files, never another command's or the user's
     made = [p for p in (out, *out.parents) if not p.exists()] if out is not None else []  # removed again if the run fails
     learn = build_learner(config, loss_func=loss_func, progress=progress)  # reads the data: the old run is still whole
     if old and learn.is_main: learn.replaces = set_aside(out, old)  # kept until the new run has finished an epoch

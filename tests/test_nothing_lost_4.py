@@ -1,0 +1,126 @@
+"""Nothing lost, round four (issue 35): one writer per folder (two real `facenb` processes into one --out), a command
+replaces only what it wrote (the folder's manifest: `compare --overwrite` and a run of the user's own, `export` over a
+run's checkpoints), numbers that cannot lie (sizes too small for the model, evaluations named by their settings, every
+option honoured or refused), one reader for every photo, errors in the user's words, `facenb data` that lists every
+problem. The commands run in this process where they can; the concurrency tests start real processes."""
+import json, os, signal, subprocess, sys, time
+from pathlib import Path
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import TINY, snapshot, one_line, data_env
+
+# --- helpers -------------------------------------------------------------------------------------------------------
+
+def photos(folder, n=4, size=(48, 64)):
+    "`n` small noisy RGB photos in `folder`."
+    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for i in range(n): Image.fromarray(rng.integers(0, 255, (*size, 3), dtype=np.uint8)).save(folder/f'{i}.png')
+    return folder
+
+def start(tmp_path, *args):
+    "Start `facenb ARGS` as a process of its own in `tmp_path`."
+    env = {**os.environ, **data_env(), 'FACENB_CACHE': str(tmp_path/'cache')}
+    env.pop('FACENB_DEBUG', None)
+    exe = Path(sys.executable).with_name('facenb')
+    return subprocess.Popen([str(exe), *map(str, args)], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+def stopped_once_writing(proc, folder, timeout=120):
+    "Wait until `proc` has written a file into `folder`, then stop it (SIGSTOP): a second command runs while it holds the folder."
+    def written(): return Path(folder).is_dir() and any(p.is_file() and p.stat().st_size > 0 for p in Path(folder).iterdir())
+    t0 = time.monotonic()
+    while not written():
+        assert proc.poll() is None, f'the first command ended before it wrote anything: {proc.communicate()}'
+        assert time.monotonic() - t0 < timeout, 'the first command never made its folder'
+        time.sleep(0.005)
+    os.kill(proc.pid, signal.SIGSTOP)
+
+# --- 1. one writer at a time ---------------------------------------------------------------------------------------
+
+def test_two_predicts_into_one_out_the_second_is_refused(tmp_path, run_facenb):
+    photos(tmp_path/'in', n=6)
+    first = start(tmp_path, 'predict', 'in', '--out', 'out', '--no-progress')
+    stopped_once_writing(first, tmp_path/'out')
+    try: second = run_facenb('predict', 'in', '--out', 'out', '--no-progress')
+    finally: os.kill(first.pid, signal.SIGCONT)
+    out, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err
+    assert second.returncode == 1 and one_line(second.stderr), second.stderr
+    assert f'process {first.pid}' in second.stderr and 'out is being written by `facenb predict' in second.stderr, second.stderr
+    assert sorted(p.name for p in (tmp_path/'out').iterdir() if not p.name.startswith('.')) == [f'{i}.png' for i in range(6)]
+    assert not (tmp_path/'out'/'.facenb.lock').exists()   # released on exit
+
+def test_two_trains_into_one_out_the_second_is_refused(tmp_path, run_facenb):
+    first = start(tmp_path, 'train', *TINY, '--epochs', '2', '--seed', '1', '--out', 'runs/r')
+    stopped_once_writing(first, tmp_path/'runs'/'r')
+    try: second = run_facenb('train', *TINY, '--epochs', '1', '--seed', '2', '--out', 'runs/r')
+    finally: os.kill(first.pid, signal.SIGCONT)
+    out, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err
+    assert second.returncode == 1 and one_line(second.stderr) and f'process {first.pid}' in second.stderr, second.stderr
+    import torch
+    run = tmp_path/'runs'/'r'
+    assert json.loads((run/'config.json').read_text())['seed'] == 1          # the first run's files, all of them
+    assert torch.load(run/'last.pt', weights_only=False)['config']['seed'] == 1
+    assert [r['epoch'] for r in json.loads((run/'history.json').read_text())] == [1, 2]
+
+def test_a_stale_lock_of_a_dead_process_is_taken_over(tmp_path, facenb):
+    photos(tmp_path/'in', n=1)
+    (tmp_path/'out').mkdir()
+    (tmp_path/'out'/'.facenb.lock').write_text(json.dumps(dict(pid=999999, host='elsewhere', command='facenb predict out')))
+    status, out, err = facenb('predict', 'in', '--out', 'out', '--no-progress')
+    assert status == 0, err
+    assert (tmp_path/'out'/'0.png').exists() and not (tmp_path/'out'/'.facenb.lock').exists()
+
+def test_a_file_that_appears_after_the_check_is_not_replaced(tmp_path):
+    from facenb.core import atomic_write
+    target = tmp_path/'1.png'
+    def write(tmp):  # another program writes 1.png while facenb is writing it
+        target.write_text('theirs'); Path(tmp).write_text('ours')
+    with pytest.raises(FileExistsError, match='appeared while facenb was writing it'): atomic_write(target, write, replace=False)
+    assert target.read_text() == 'theirs' and [p.name for p in tmp_path.iterdir()] == ['1.png']
+
+# --- 2. a command replaces only what it wrote (the manifest) -------------------------------------------------------
+
+CMP = ['--data', 'synthetic', '--n-samples', '16', '--size', '64x48', '--bs', '4', '--epochs', '1', '--threads', '1',
+       '--max-steps-per-epoch', '1', '--max-valid-steps', '1', '--no-progress', '--out', 'cmp', '--cache-dir', 'none',
+       '--generalise', 'none', '--model-kw', 'base=8,depth=3']
+
+def test_compare_overwrite_keeps_a_users_run_named_like_a_new_label(facenb, tmp_path):
+    status, out, err = facenb('train', *TINY, '--epochs', '1', '--out', 'cmp/unet')   # the user's own run
+    assert status == 0, err
+    before = snapshot(tmp_path/'cmp')
+    status, out, err = facenb('compare', *CMP, '--models', 'unet', '--overwrite')
+    assert status == 1 and one_line(err) and 'did not write it' in err, err
+    assert snapshot(tmp_path/'cmp') == before
+
+def test_compare_honours_model_kw(facenb, tmp_path):
+    status, out, err = facenb('compare', *CMP, '--models', 'unet')
+    assert status == 0, err
+    plan = json.loads((tmp_path/'cmp'/'plan.json').read_text())
+    assert plan['models']['unet']['model_kw'] == {'base': 8, 'depth': 3}, plan['models']['unet']
+    assert json.loads((tmp_path/'cmp'/'unet'/'config.json').read_text())['model_kw'] == {'base': 8, 'depth': 3}
+    assert plan['models']['unet']['params_M'] < 1
+
+@pytest.mark.parametrize('name', ['last.pt', 'best.pt'])
+@pytest.mark.parametrize('manifest', [True, False])   # False: a run written by facenb before manifests
+def test_export_never_replaces_a_runs_checkpoint(facenb, run, name, manifest):
+    if not manifest: (run/'.facenb-manifest.json').unlink(missing_ok=True)
+    before = snapshot(run)
+    other = 'best.pt' if name == 'last.pt' else 'last.pt'   # exported from the run's other checkpoint, over this one
+    status, out, err = facenb('export', '--checkpoint', run/other, '--out', run/name, '--overwrite')
+    assert status == 1 and one_line(err) and 'written by facenb train' in err, err
+    assert snapshot(run) == before
+
+def test_predict_overwrite_replaces_only_what_predict_wrote(facenb, tmp_path):
+    photos(tmp_path/'in', n=2)
+    assert facenb('predict', 'in', '--out', 'out', '--no-progress')[0] == 0
+    assert json.loads((tmp_path/'out'/'.facenb-manifest.json').read_text())['files']['0.png']['command'] == 'predict'
+    (tmp_path/'out'/'1.png').write_bytes(b'the user put their own file here')
+    status, out, err = facenb('predict', 'in', '--out', 'out', '--overwrite', '--no-progress')
+    assert status == 1 and one_line(err) and 'was not written by facenb predict' in err, err
+    assert (tmp_path/'out'/'1.png').read_bytes() == b'the user put their own file here'
+    (tmp_path/'out'/'1.png').unlink()
+    assert facenb('predict', 'in', '--out', 'out', '--overwrite', '--no-progress')[0] == 0   # its own files: replaced
