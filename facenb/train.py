@@ -21,7 +21,7 @@ from .losses import get_loss
 from .metrics import per_class_scores
 # the names of chapters 04 to 04b, importable from `facenb.train` as they always were
 from .config import (TrainConfig, write_json, write_csv, resolve_amp, epoch_seed, seed_everything, reseed_augmentations, check_classes,
-                           make_dataloaders, validate_config)
+                           make_dataloaders, validate_config, check_size_for_model)
 from .learner import save_checkpoint, read_checkpoint, load_weights, load_checkpoint, format_epoch, Scorer, Learner
 from .distributed import (launched_by_torchrun, is_distributed, process_rank, world_size, is_main_process, barrier,
                                 init_distributed, main_process_first, ShardSampler, is_sharded, shard_dataloaders, meter_state,
@@ -232,6 +232,7 @@ def evaluate(model_or_checkpoint, # an `nn.Module`, a checkpoint file or a run f
     c = replace(base, bs=bs, augment=False, num_workers=num_workers, threshold=threshold, n_classes=n_classes,
                 loss=loss or base.loss, device=str(device) if device else None, amp='auto', threads=None, out=None)
     if size is not None: c = replace(c, size=tuple(size))
+    check_size_for_model(c.size, model)   # below the model's stride the scores would mean nothing (1x1: Dice 1.000)
     if root is not None: c = replace(c, root=str(root))
     if cache_dir is not None: c = replace(c, cache_dir=str(cache_dir))
     if isinstance(data, (str, Path)) and str(data) != c.data:  # another dataset: all of its split (one of the run's: the run's subset)
@@ -244,7 +245,7 @@ def evaluate(model_or_checkpoint, # an `nn.Module`, a checkpoint file or a run f
     res = scorer.validate(dl, show=progress)
     if n_classes > 1: res.update(per_class_scores(scorer.valid_meter, classes if classes and len(classes) == n_classes else None))
     named = data is None or isinstance(data, (str, Path))
-    res.update(data=c.data if named else type(data).__name__, split=split if named else None, size=list(c.size),
+    res.update(data=c.data if named else type(data).__name__, split=split if named else None, size=list(c.size), threshold=c.threshold,
                loss_name=c.loss, checkpoint=ckpt['path'] if ckpt else None, epoch=ckpt['epoch'] if ckpt else None)
     if out is not None: write_evaluation(out, res)
     return res

@@ -124,3 +124,60 @@ def test_predict_overwrite_replaces_only_what_predict_wrote(facenb, tmp_path):
     assert (tmp_path/'out'/'1.png').read_bytes() == b'the user put their own file here'
     (tmp_path/'out'/'1.png').unlink()
     assert facenb('predict', 'in', '--out', 'out', '--overwrite', '--no-progress')[0] == 0   # its own files: replaced
+
+# --- 3. numbers that cannot lie ------------------------------------------------------------------------------------
+
+def test_evaluate_below_the_models_stride_is_refused(facenb, run):
+    status, out, err = facenb('evaluate', '--checkpoint', run, '--size', '1x1', '--no-progress')
+    assert status == 1 and one_line(err) and "smaller than the model's stride (8 pixels" in err and '--size' in err, err
+    assert not list(run.glob('eval-*.json'))
+
+def test_evaluations_with_other_settings_do_not_replace_each_other(facenb, run):
+    for extra in ([], ['--size', '32x24'], ['--threshold', '0.3']):
+        assert facenb('evaluate', '--checkpoint', run, '--no-progress', *extra)[0] == 0
+    files = {p.name: json.loads(p.read_text()) for p in run.glob('eval-*.json')}
+    assert sorted(files) == ['eval-synthetic-valid-32x24.json', 'eval-synthetic-valid-t0.3.json', 'eval-synthetic-valid.json']
+    assert files['eval-synthetic-valid-32x24.json']['size'] == [32, 24] and files['eval-synthetic-valid-t0.3.json']['threshold'] == 0.3
+
+@pytest.mark.parametrize('size,model_kw,stride', [('31x17', 'base=4,depth=5', 32), ('1x1', 'base=4,depth=3', 8)])
+def test_train_below_the_models_stride_is_refused(facenb, tmp_path, size, model_kw, stride):
+    args = [a for a in TINY if a not in ('--size', '64x48', '--model-kw', '{"base": 8, "depth": 3}')]
+    status, out, err = facenb('train', *args, '--model-kw', model_kw, '--size', size, '--epochs', '1', '--out', 'runs/r')
+    assert status == 1 and one_line(err) and f"smaller than the model's stride ({stride} pixels" in err, err
+    assert not (tmp_path/'runs').exists()
+
+def test_bg_outside_replace_is_refused(facenb, tmp_path):
+    photos(tmp_path/'in', n=1); photos(tmp_path/'bg', n=1)
+    status, out, err = facenb('predict', 'in', '--out', 'out', '--mode', 'cutout', '--bg', 'bg/0.png', '--no-progress')
+    assert status == 1 and one_line(err) and '--bg is the new background of --mode replace' in err, err
+    assert not (tmp_path/'out').exists()
+
+# --- 5. errors in the user's words ---------------------------------------------------------------------------------
+
+def test_the_cli_names_flags_not_parameters(facenb, run):
+    status, out, err = facenb('train', *TINY, '--pretrained', '--epochs', '1', '--out', 'runs/other')
+    assert status == 1 and one_line(err) and '--no-pretrained' in err and 'pretrained=False' not in err, err
+    status, out, err = facenb('train', *TINY, '--epochs', '1', '--out', run)
+    assert status == 1 and '--resume' in err and '--overwrite' in err and '=True' not in err, err
+
+@pytest.mark.parametrize('args,says', [(['--size', '0x0'], 'argument --size'),
+                                       (['--model-kw', 'base=8,depth=99'], 'cannot be built with these options')])
+def test_bad_sizes_and_model_options_are_one_line(facenb, capsys, args, says):
+    try: status, out, err = facenb('train', '--data', 'synthetic', '--arch', 'unet', '--epochs', '1', '--out', 'runs/r', *args)
+    except SystemExit as e: status, err = e.code, capsys.readouterr().err   # argparse's refusal
+    assert status in (1, 2) and one_line(err) and says in err, err
+
+@pytest.mark.parametrize('kind', ['folder', 'fifo'])
+def test_bg_that_is_not_a_file_is_named_as_such(facenb, tmp_path, kind):
+    photos(tmp_path/'in', n=1)
+    if kind == 'folder': (tmp_path/'bg').mkdir()
+    else: os.mkfifo(tmp_path/'bg')
+    status, out, err = facenb('predict', 'in', '--out', 'out', '--mode', 'replace', '--bg', 'bg', '--no-progress')
+    assert status == 1 and one_line(err) and ('is a folder' if kind == 'folder' else 'not a regular file (a FIFO') in err, err
+
+def test_ctrl_c_while_starting_is_one_line(tmp_path):
+    proc = start(tmp_path, 'data', 'synthetic')
+    time.sleep(1.5)   # still importing torch
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130 and one_line(err) and 'interrupted' in err, (proc.returncode, err[-2000:])
