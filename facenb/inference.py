@@ -17,7 +17,7 @@ from PIL import Image
 from fastprogress.fastprogress import progress_bar
 
 from .core import remove_partial_writes, atomic_write, may_replace
-from .data import read_image, IMAGE_EXTS, to_uint8
+from .data import read_image, IMAGE_EXTS, to_uint8, read_photo, check_threshold
 from .sources import get_source
 from .plots import overlay, class_colors
 from .loaders import eval_transform, fit_box
@@ -52,12 +52,7 @@ def _checkpoint_classes(ckpt, n_classes) -> list:
 def as_rgb(image, # a path, or an array: H×W gray, H×W×1, H×W×3 RGB or H×W×4 RGBA (uint8, or float in [0,1])
           ) -> np.ndarray:
     "The image as `uint8` H×W×3 RGB (files through `facenb.data.read_image`: EXIF orientation, gray, RGBA, 16-bit)."
-    if isinstance(image, (str, os.PathLike)): return read_image(image)
-    a = to_uint8(np.asarray(image))
-    if a.ndim == 2: a = a[..., None]
-    if a.ndim != 3 or a.shape[-1] not in (1, 3, 4): raise ValueError(f'expected an H×W, H×W×3 or H×W×4 image, got shape {a.shape}')
-    if a.shape[-1] == 1: a = np.repeat(a, 3, axis=2)
-    return np.ascontiguousarray(a[..., :3])
+    return read_photo(image)   # the one rule for every photo (facenb.data)
 
 def predict_tensor(model:nn.Module, # a segmentation model returning logits
                    x:torch.Tensor, # N×3×H×W float in [0,1]
@@ -156,8 +151,9 @@ def cutout(image, # the photo (path or array)
            prob, # H×W {0,1} mask (hard edge) or float probabilities (soft edge), or C×H×W class scores
           ) -> np.ndarray:
     "The person on a transparent background: `uint8` H×W×4 RGBA whose alpha is the mask (x255) or the probability."
-    img = as_rgb(image)
-    return np.dstack([img, (_alpha(prob)*255).round().astype(np.uint8)])
+    img = read_photo(image, alpha=True)   # a transparent photo's transparent pixels stay transparent
+    a = _alpha(prob) * (img[..., 3]/255 if img.shape[-1] == 4 else 1)
+    return np.dstack([img[..., :3], (a*255).round().astype(np.uint8)])
 
 def blur_background(image, # the photo (path or array)
                     prob, # H×W mask or probabilities (or C×H×W class scores)
@@ -184,7 +180,9 @@ def replace_background(image, # the photo (path or array)
                       ) -> np.ndarray:
     "The person pasted onto `background` (`uint8` H×W×3, the size of the photo)."
     img = as_rgb(image)
-    bg = _cover(as_rgb(background), img.shape[:2])
+    bg = _cover(read_photo(background, alpha=True), img.shape[:2])
+    if bg.shape[-1] == 4:  # a transparent background is laid over the photo's own: its hidden colours are never shown
+        k = bg[..., 3:]/255; bg = (k*bg[..., :3] + (1 - k)*img).round().astype(np.uint8)
     a = _alpha(prob)[..., None]
     return (a*img + (1 - a)*bg).round().astype(np.uint8)
 
@@ -259,10 +257,10 @@ def _segment_files(segment, files, dests, mode, size, tta, threshold, bs, backgr
     for s in (progress_bar(starts, leave=False) if progress else starts):
         batch = []
         for f, dest in zip(files[s:s+bs], dests[s:s+bs]):
-            try: batch.append((f, dest, read_image(f)))
+            try: batch.append((f, dest, read_photo(f, alpha=mode == 'cutout')))
             except Exception as e: failed.append((str(f), f'{type(e).__name__}: {e}'))
         if not batch: continue
-        for (f, dest, img), (prob, mask) in zip(batch, segment([im for *_, im in batch], size, tta, threshold)):
+        for (f, dest, img), (prob, mask) in zip(batch, segment([im[..., :3] for *_, im in batch], size, tta, threshold)):
             try: _save(dest, _render(mode, img, prob, mask, background, classes), replace=dest in replaceable)
             except FileExistsError as e: failed.append((str(f), str(e))); continue   # a file that appeared after the check is kept
             written.append(str(dest))
@@ -288,11 +286,11 @@ def predict_folder(model, # a model from `load_model`, a checkpoint file / run f
                   ) -> dict:
     "Segment every photo of `inputs` into `out` (one file per photo); returns a summary with the skipped files and why."
     if mode not in MODES: raise ValueError(f"unknown mode {mode!r}: choose one of {', '.join(map(repr, MODES))}")
-    if threshold is not None and not (isinstance(threshold, (int, float)) and 0 < threshold < 1): raise ValueError(f'threshold must be between 0 and 1 (exclusive), not {threshold!r}')
+    check_threshold(threshold)
     if not (isinstance(bs, int) and bs >= 1): raise ValueError(f'bs must be a whole number of at least 1, not {bs!r}')
     if mode == 'replace':
         if background is None: raise ValueError("mode='replace' needs a background image (background=..., --bg IMG)")
-        background = as_rgb(background)
+        background = read_photo(background, alpha=True)
     files, out = _image_files(inputs), Path(out)
     if not files: raise FileNotFoundError(f"no photos in {', '.join(map(str, [inputs] if isinstance(inputs, (str, os.PathLike)) else inputs))} "
                                           "(no file there is an image PIL reads)")

@@ -181,3 +181,34 @@ def test_ctrl_c_while_starting_is_one_line(tmp_path):
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 130 and one_line(err) and 'interrupted' in err, (proc.returncode, err[-2000:])
+
+# --- 4. one rule for every photo -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('photo,says', [(None, 'the photo is None'), (b'\xff\xd8 not really a JPEG', 'bytes given are not an image file'),
+                                        (np.zeros((0, 0)), 'is empty'), (np.full((8, 8, 3), -0.5), 'values in [0, 1] or [0, 255]')])
+def test_person_mask_refuses_what_is_not_a_photo_in_one_line(photo, says):
+    from facenb.people import person_mask
+    with pytest.raises((ValueError, TypeError), match=None) as e: person_mask(photo)
+    assert says in str(e.value) and '\n' not in str(e.value), str(e.value)
+
+@pytest.mark.parametrize('threshold', [1.5, float('nan'), 0, -1])
+def test_person_mask_checks_its_threshold_as_predict_does(threshold):
+    from facenb.people import person_mask
+    with pytest.raises(ValueError, match='threshold must be between 0 and 1'): person_mask(np.zeros((32, 24, 3), np.uint8), threshold=threshold)
+
+def test_person_mask_reads_image_bytes():
+    import io
+    from facenb.people import person_mask
+    buf = io.BytesIO(); Image.new('RGB', (40, 30), (200, 120, 90)).save(buf, 'JPEG')
+    assert person_mask(buf.getvalue()).shape == (30, 40)
+
+def test_cutouts_keep_transparency_and_a_transparent_bg_is_composited(facenb, tmp_path):
+    rgba = np.zeros((48, 64, 4), np.uint8); rgba[..., :3] = (200, 120, 90); rgba[..., 3] = 255; rgba[:, :32, 3] = 0
+    (tmp_path/'in').mkdir(); Image.fromarray(rgba).save(tmp_path/'in'/'p.png')
+    assert facenb('predict', 'in', '--out', 'cut', '--mode', 'cutout', '--no-progress')[0] == 0
+    assert (np.asarray(Image.open(tmp_path/'cut'/'p.png'))[:, :32, 3] == 0).all()   # transparent in, transparent out
+    bg = np.zeros((48, 64, 4), np.uint8); bg[..., 1] = 255   # fully transparent, its hidden colour green
+    Image.fromarray(bg).save(tmp_path/'bg.png')
+    assert facenb('predict', 'in', '--out', 'rep', '--mode', 'replace', '--bg', 'bg.png', '--no-progress')[0] == 0
+    out = np.asarray(Image.open(next((tmp_path/'rep').iterdir())).convert('RGB')).astype(int)
+    assert np.abs(out - (200, 120, 90)).max() < 12   # the photo's own background shows (a JPEG), not the hidden green
