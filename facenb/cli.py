@@ -41,8 +41,17 @@ def parse_size(text:str # "HxW" (height x width) or "N" for a square
 
 # %% ../nbs/90_cli.ipynb #2009bcb2
 def cmd_data(args):
-    "Print the summary table of a dataset (name or folder)."
-    sources.summarize(args.name, root=args.root, show=True)
+    "Check every pair of a dataset (name or folder) as `train` reads it, listing every problem; then print its summary table."
+    src = sources.get_source(args.name, 'trainval', root=args.root)
+    problems = sources.pair_problems(src, progress=sys.stdout.isatty())
+    for name, why in problems: print(f'problem: {name}: {why}')
+    bad = {name for name, _ in problems}
+    readable = src.subset([n for n in src.names if n not in bad], 'trainval') if bad and hasattr(src, 'subset') else src
+    if len(readable): sources.summarize(readable, show=True)   # the pairs train can read
+    if problems:
+        print(f"facenb: error: {len(problems)} of {len(src)} pairs of {args.name} cannot be trained on (listed above)", file=sys.stderr)
+        return 1
+    print(f'all {len(src)} pairs read as train reads them')
 
 def cmd_download(args):
     "Download a dataset from its public source and check its layout."

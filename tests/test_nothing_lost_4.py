@@ -212,3 +212,24 @@ def test_cutouts_keep_transparency_and_a_transparent_bg_is_composited(facenb, tm
     assert facenb('predict', 'in', '--out', 'rep', '--mode', 'replace', '--bg', 'bg.png', '--no-progress')[0] == 0
     out = np.asarray(Image.open(next((tmp_path/'rep').iterdir())).convert('RGB')).astype(int)
     assert np.abs(out - (200, 120, 90)).max() < 12   # the photo's own background shows (a JPEG), not the hidden green
+
+# --- 6. facenb data: the checks of train, every problem in one pass ------------------------------------------------
+
+def test_data_lists_every_problem_and_fails(facenb, tmp_path):
+    bad = tmp_path/'bad'
+    for sub in ('images', 'masks'): (bad/sub).mkdir(parents=True)
+    for i in range(5):
+        Image.new('RGB', (40, 30), (90, 90, 90)).save(bad/'images'/f'{i}.jpg'); Image.new('L', (40, 30), 255).save(bad/'masks'/f'{i}.png')
+    (bad/'images'/'1.jpg').write_bytes((bad/'images'/'1.jpg').read_bytes()[:200])   # a truncated JPEG
+    Image.new('L', (30, 30), 255).save(bad/'masks'/'2.png')                          # a mask of another aspect ratio
+    Image.new('L', (80, 60), 255).save(bad/'masks'/'3.png')                          # a larger mask, same aspect: not smaller
+    Image.new('L', (20, 15), 255).save(bad/'masks'/'4.png')                          # a smaller one
+    status, out, err = facenb('data', bad)
+    assert status == 1 and one_line(err) and '2 of 5 pairs' in err, err
+    assert 'problem: 1:' in out and 'truncated' in out and 'problem: 2:' in out and 'aspect' in out, out
+    assert re_count(out) == 1, out
+
+def re_count(out):
+    "The 'masks smaller than image' count of `facenb data`'s table."
+    import re
+    return int(re.search(r'masks smaller than image\s+(\d+)', out)[1])
