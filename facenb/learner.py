@@ -33,6 +33,25 @@ def save_checkpoint(path, # where to write (atomically)
     "Write `ckpt` to `path` atomically: a temporary file in the same folder, then `os.replace`."
     atomic_write(path, lambda p: torch.save(ckpt, p))
 
+def _what_file(path:Path) -> str|None:
+    "What a file that is not a torch checkpoint (a zip or a pickle) is, from its first bytes: JSON, ONNX, text, HTML...; None for a checkpoint."
+    try:
+        with open(path, 'rb') as f: head = f.read(4096)
+    except OSError: return None
+    if head[:2] == b'PK' or head[:1] == b'\x80': return None   # torch's zip format, or its legacy pickle: torch.load says more
+    if not head: return 'an empty file'
+    if path.suffix.lower() == '.onnx' or (head[:1] == b'\x08' and b'onnx' in head.lower() or b'pytorch' in head[:200]):
+        return 'an ONNX model (facenb export): facenb predict --checkpoint runs it; evaluate and export need the checkpoint it came from'
+    import json
+    text = head.lstrip()
+    if text[:1] in (b'{', b'['):
+        try: keys = sorted(json.loads(path.read_text()))[:4] if text[:1] == b'{' else None
+        except (ValueError, UnicodeDecodeError): keys = None
+        return 'a JSON file' + (f' (keys {", ".join(keys)}: a config.json?)' if keys and 'arch' in keys else '')
+    if text[:1] == b'<': return 'an HTML or XML page (a failed download?)'
+    try: head.decode('utf-8'); return 'a text file'
+    except UnicodeDecodeError: return 'a file of another kind (not a torch checkpoint)'
+
 def read_checkpoint(path, # a checkpoint file, or a run folder (then its best.pt, else last.pt)
                     map_location='cpu', # where to put the tensors
                    ) -> dict:
@@ -44,6 +63,8 @@ def read_checkpoint(path, # a checkpoint file, or a run folder (then its best.pt
         if not found: raise FileNotFoundError(f'no checkpoint in {path} (expected best.pt or last.pt): train a model first')
         path = found[0]
     if not path.exists(): raise FileNotFoundError(f'checkpoint {path} not found: check the path, or train a model first (facenb train)')
+    what = _what_file(path)
+    if what: raise ValueError(f'{path} is not a checkpoint: it is {what}. Give a best.pt / last.pt that facenb train wrote, or a run folder')
     try: ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:  # torch's own message goes on to suggest the unsafe weights_only=False: not ours
         what = next((l.split('Unsupported global:')[1].split(' was not')[0].strip() for l in str(e).splitlines() if 'Unsupported global:' in l), 'code')
