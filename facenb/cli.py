@@ -14,7 +14,7 @@ def _interrupted_early(signum, frame):
     print('facenb: interrupted', file=sys.stderr); os._exit(130)
 if threading.current_thread() is threading.main_thread() and os.path.basename(sys.argv[0]) == 'facenb':  # the console script only
     signal.signal(signal.SIGINT, _interrupted_early)
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import fields
 from pathlib import Path
 from fastcore.docments import docments
@@ -55,7 +55,7 @@ def cmd_data(args):
 
 def cmd_download(args):
     "Download a dataset from its public source and check its layout."
-    path = download.download(args.name, dest=args.dest)
+    path = download.download(args.name, dest=args.dest, progress=not args.no_progress)
     print(f"{args.name}: ready in {path}")
 
 # %% ../nbs/90_cli.ipynb #87f1a8c9
@@ -227,18 +227,14 @@ def _output_folder(args) -> Path|None:
     if args.command == 'export': return args.out.parent
     if args.command == 'evaluate':
         return args.out.parent if args.out else (args.checkpoint if args.checkpoint.is_dir() else args.checkpoint.parent)
-    if args.command == 'download':
-        from .data import data_root
-        return args.dest if args.dest is not None else data_root()
-    return None
+    return None   # `data` writes nothing; `download` takes the lock of its data folder itself (a download on first use too)
 
 @contextmanager
 def _one_writer(args):
     "The command is the one writer of its output folder while it runs, and what it wrote there goes into the folder's manifest."
     folder = _output_folder(args)
     if folder is None: yield; return
-    with folder_lock(folder, 'facenb ' + ' '.join([args.command, *([str(folder)] if args.command != 'download' else [])])):
-        if args.command == 'download': yield; return   # a data folder: the datasets' own checks say what is there
+    with folder_lock(folder, f'facenb {args.command} {folder}'):
         before = folder_state(folder)
         try: yield
         finally: record_writes(folder, before, args.command)
@@ -248,6 +244,7 @@ _FLAGS = [  # how the library's messages name a parameter -> how the command lin
     (r'\b(resume|overwrite|pretrained|tta|half)=True(?: \(--[\w-]+\))?', lambda m: '--' + m[1]),
     (r'\bpretrained=False\b', lambda m: '--no-pretrained'),
     (r' \(facenb train --resume\)', lambda m: ''),
+    (r'\banother out( folder)?\b', lambda m: 'another --out'),
 ]
 
 def in_flags(message:str) -> str:
@@ -335,6 +332,7 @@ def build_parser()->argparse.ArgumentParser:
     dl = sub.add_parser('download', help='download a dataset from its public source')
     dl.add_argument('name', help='portraits, human-segmentation, fasseg or ccp (ccp-grouped and ccp-labels read the same download)')
     dl.add_argument('--dest', type=Path, default=None, help='data folder to put it in (default: $FACENB_DATA, else the per-user cache)')
+    dl.add_argument('--no-progress', action='store_true', help='no progress bar (none is drawn into a file or a pipe anyway)')
     dl.set_defaults(func=cmd_download)
     return p
 
@@ -351,7 +349,8 @@ def main(argv:list=None # arguments (default: sys.argv[1:])
     main_thread = threading.current_thread() is threading.main_thread()  # only there can a signal handler be set
     previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     try:
-        with _one_writer(args): status = args.func(args)  # a command returns its exit status when it is not 0
+        with _one_writer(args), (download.quiet_downloads() if getattr(args, 'no_progress', False) else nullcontext()):
+            status = args.func(args)   # its exit status when not 0; --no-progress reaches a download on first use too
     except KeyboardInterrupt:
         print('facenb: interrupted', file=sys.stderr); return 130
     except Exception as e:

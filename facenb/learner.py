@@ -4,7 +4,7 @@
 
 # %% ../nbs/04a_learner.ipynb #62e472b5
 from __future__ import annotations
-import contextlib, math, pickle, shutil
+import contextlib, json, math, pickle, shutil
 from dataclasses import replace
 from pathlib import Path
 from time import perf_counter
@@ -34,23 +34,22 @@ def save_checkpoint(path, # where to write (atomically)
     atomic_write(path, lambda p: torch.save(ckpt, p))
 
 def _what_file(path:Path) -> str|None:
-    "What a file that is not a torch checkpoint (a zip or a pickle) is, from its first bytes: JSON, ONNX, text, HTML...; None for a checkpoint."
-    try:
-        with open(path, 'rb') as f: head = f.read(4096)
-    except OSError: return None
-    if head[:2] == b'PK' or head[:1] == b'\x80': return None   # torch's zip format, or its legacy pickle: torch.load says more
+    "What a file that is not a torch checkpoint is, told by its first bytes (JSON, ONNX, text, HTML...); None for what may be one."
+    with open(path, 'rb') as f: head = f.read(4096)
+    if head[:2] == b'PK' or head[:1] == b'\x80': return None   # torch's zip format, or its legacy pickle: torch.load tells the rest
     if not head: return 'an empty file'
-    if path.suffix.lower() == '.onnx' or (head[:1] == b'\x08' and b'onnx' in head.lower() or b'pytorch' in head[:200]):
+    if path.suffix.lower() == '.onnx' or head[:1] == b'\x08' and head[2:3] == b'\x12':  # an ONNX ModelProto: ir_version, producer_name
         return 'an ONNX model (facenb export): facenb predict --checkpoint runs it; evaluate and export need the checkpoint it came from'
-    import json
     text = head.lstrip()
     if text[:1] in (b'{', b'['):
-        try: keys = sorted(json.loads(path.read_text()))[:4] if text[:1] == b'{' else None
-        except (ValueError, UnicodeDecodeError): keys = None
-        return 'a JSON file' + (f' (keys {", ".join(keys)}: a config.json?)' if keys and 'arch' in keys else '')
+        try: keys = json.loads(path.read_text()) if text[:1] == b'{' else []
+        except (ValueError, UnicodeDecodeError): keys = []
+        return 'a JSON file' + (' (a run\'s config.json?)' if 'arch' in keys else '')
     if text[:1] == b'<': return 'an HTML or XML page (a failed download?)'
-    try: head.decode('utf-8'); return 'a text file'
-    except UnicodeDecodeError: return 'a file of another kind (not a torch checkpoint)'
+    try: head.decode('utf-8')
+    except UnicodeDecodeError as e:
+        if e.start < len(head) - 3: return 'a file of another kind'   # not a character cut at the 4096th byte
+    return 'a text file'
 
 def read_checkpoint(path, # a checkpoint file, or a run folder (then its best.pt, else last.pt)
                     map_location='cpu', # where to put the tensors

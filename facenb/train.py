@@ -243,6 +243,10 @@ def evaluate(model_or_checkpoint, # an `nn.Module`, a checkpoint file or a run f
     _check_evaluation_classes(classes, n_classes, ckpt, c.data)
     scorer = Scorer(model, c, loss_func=get_loss(c.loss, **c.loss_kw))  # the model's validation: no optimiser, no scaler
     res = scorer.validate(dl, show=progress)
+    if n_classes == 1 and res['n_images'] and float(scorer.valid_meter.counts[[0, 2]].sum()) == 0:  # no true positive, no false negative
+        raise ValueError(f"every mask of {c.data if isinstance(data, (str, Path)) or data is None else 'the data'} ({split}) is empty "
+                         f"at {c.size[0]}x{c.size[1]} pixels: a model that predicts nothing would score Dice and Jaccard 1.000 there. "
+                         "Evaluate at a larger size, or on masks that hold people")
     if n_classes > 1: res.update(per_class_scores(scorer.valid_meter, classes if classes and len(classes) == n_classes else None))
     named = data is None or isinstance(data, (str, Path))
     res.update(data=c.data if named else type(data).__name__, split=split if named else None, size=list(c.size), threshold=c.threshold,

@@ -39,27 +39,27 @@ def stopped_once_writing(proc, folder, timeout=120):
 
 # --- 1. one writer at a time ---------------------------------------------------------------------------------------
 
-def test_two_predicts_into_one_out_the_second_is_refused(tmp_path, run_facenb):
+def test_two_predicts_into_one_out_the_second_is_refused(tmp_path, facenb):
     photos(tmp_path/'in', n=6)
     first = start(tmp_path, 'predict', 'in', '--out', 'out', '--no-progress')
     stopped_once_writing(first, tmp_path/'out')
-    try: second = run_facenb('predict', 'in', '--out', 'out', '--no-progress')
+    try: status, _, err2 = facenb('predict', 'in', '--out', 'out', '--no-progress')   # the second command, in this process
     finally: os.kill(first.pid, signal.SIGCONT)
     out, err = first.communicate(timeout=300)
     assert first.returncode == 0, err
-    assert second.returncode == 1 and one_line(second.stderr), second.stderr
-    assert f'process {first.pid}' in second.stderr and 'out is being written by `facenb predict' in second.stderr, second.stderr
+    assert status == 1 and one_line(err2), err2
+    assert f'process {first.pid}' in err2 and 'out is being written by `facenb predict' in err2, err2
     assert sorted(p.name for p in (tmp_path/'out').iterdir() if not p.name.startswith('.')) == [f'{i}.png' for i in range(6)]
     assert not (tmp_path/'out'/'.facenb.lock').exists()   # released on exit
 
-def test_two_trains_into_one_out_the_second_is_refused(tmp_path, run_facenb):
+def test_two_trains_into_one_out_the_second_is_refused(tmp_path, facenb):
     first = start(tmp_path, 'train', *TINY, '--epochs', '2', '--seed', '1', '--out', 'runs/r')
     stopped_once_writing(first, tmp_path/'runs'/'r')
-    try: second = run_facenb('train', *TINY, '--epochs', '1', '--seed', '2', '--out', 'runs/r')
+    try: status, _, err2 = facenb('train', *TINY, '--epochs', '1', '--seed', '2', '--out', 'runs/r')   # in this process
     finally: os.kill(first.pid, signal.SIGCONT)
     out, err = first.communicate(timeout=300)
     assert first.returncode == 0, err
-    assert second.returncode == 1 and one_line(second.stderr) and f'process {first.pid}' in second.stderr, second.stderr
+    assert status == 1 and one_line(err2) and f'process {first.pid}' in err2, err2
     import torch
     run = tmp_path/'runs'/'r'
     assert json.loads((run/'config.json').read_text())['seed'] == 1          # the first run's files, all of them
@@ -138,6 +138,15 @@ def test_evaluations_with_other_settings_do_not_replace_each_other(facenb, run):
     files = {p.name: json.loads(p.read_text()) for p in run.glob('eval-*.json')}
     assert sorted(files) == ['eval-synthetic-valid-32x24.json', 'eval-synthetic-valid-t0.3.json', 'eval-synthetic-valid.json']
     assert files['eval-synthetic-valid-32x24.json']['size'] == [32, 24] and files['eval-synthetic-valid-t0.3.json']['threshold'] == 0.3
+
+def test_evaluate_refuses_masks_that_are_all_empty_at_its_size(facenb, run, tmp_path):
+    for sub in ('images', 'masks'): (tmp_path/'nobody'/sub).mkdir(parents=True)
+    for i in range(4):
+        Image.new('RGB', (48, 64), (90, 90, 90)).save(tmp_path/'nobody'/'images'/f'{i}.png')
+        Image.new('L', (48, 64), 0).save(tmp_path/'nobody'/'masks'/f'{i}.png')
+    status, out, err = facenb('evaluate', '--checkpoint', run, '--data', 'nobody', '--split', 'trainval', '--no-progress')
+    assert status == 1 and one_line(err) and 'is empty at 64x48 pixels: a model that predicts nothing would score' in err, err
+    assert not list(run.glob('eval-*.json'))
 
 @pytest.mark.parametrize('size,model_kw,stride', [('31x17', 'base=4,depth=5', 32), ('1x1', 'base=4,depth=3', 8)])
 def test_train_below_the_models_stride_is_refused(facenb, tmp_path, size, model_kw, stride):
@@ -233,3 +242,89 @@ def re_count(out):
     "The 'masks smaller than image' count of `facenb data`'s table."
     import re
     return int(re.search(r'masks smaller than image\s+(\d+)', out)[1])
+
+# --- round three, what was still open -------------------------------------------------------------------------------
+
+def test_pretrained_weights_are_not_downloaded_when_downloads_are_off(facenb, tmp_path, monkeypatch):
+    import torch.hub
+    def tried(*args, **kw): raise AssertionError('a download was tried')
+    monkeypatch.setattr(torch.hub, 'download_url_to_file', tried)
+    assert TINY[:4] == ['--arch', 'unet', '--model-kw', '{"base": 8, "depth": 3}']
+    status, out, err = facenb('train', '--arch', 'resnet34', '--pretrained', *TINY[4:], '--epochs', '1', '--out', 'runs/r',
+                              env={'FACENB_DOWNLOAD': '0', 'TORCH_HOME': str(tmp_path/'torch')})
+    assert status == 1 and one_line(err) and 'downloads are off (FACENB_DOWNLOAD=0)' in err and '--no-pretrained' in err, err
+    assert not (tmp_path/'runs').exists()
+
+def _shipped_onnx(): return Path(__file__).resolve().parent.parent/'facenb'/'weights'/'people.onnx'
+
+@pytest.mark.parametrize('name,content,says', [
+    ('x.json', '{"a": 1}', 'is not a checkpoint: it is a JSON file'),
+    ('config.pt', '{"arch": "unet", "size": [64, 48]}', "is not a checkpoint: it is a JSON file (a run's config.json?)"),
+    ('notes.pt', 'epoch 1: loss 0.5\n', 'is not a checkpoint: it is a text file'),   # main: "KeyError: 101"
+    ('people.onnx', None, 'is not a checkpoint: it is an ONNX model (facenb export)'),
+    ('people.pt', None, 'is not a checkpoint: it is an ONNX model (facenb export)')])   # an ONNX model renamed
+def test_a_file_that_is_not_a_checkpoint_is_named_for_what_it_is(facenb, tmp_path, name, content, says):
+    if content is None: (tmp_path/name).write_bytes(_shipped_onnx().read_bytes())
+    else: (tmp_path/name).write_text(content)
+    for args in (['evaluate', '--checkpoint', name, '--no-progress'], ['export', '--checkpoint', name, '--out', 'w.pt']):
+        status, out, err = facenb(*args)
+        assert status == 1 and one_line(err) and f'{name} {says}' in err and 'pickled' not in err, err
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != 'cache') == [name]
+
+@pytest.fixture(scope='module')
+def fasseg_archive(tmp_path_factory):
+    "A folder holding fasseg.zip, laid out as its public archive (16 MB, from the shared copy)."
+    from facenb.data import data_root
+    from mirror import build_archive
+    if not os.environ.get('FACENB_DATA'): pytest.skip('needs the shared datasets (FACENB_DATA) to build the archive from')
+    folder = tmp_path_factory.mktemp('mirror')
+    build_archive('fasseg', data_root(), folder)
+    return folder
+
+@pytest.fixture
+def held_mirror(fasseg_archive):
+    "Serve the archive over HTTP; the first download's body is held back until `release()`: a download under way."
+    import functools, http.server, threading
+    asked, go = threading.Event(), threading.Event()
+    class Held(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args): pass
+        def copyfile(self, src, dst):
+            if not asked.is_set(): asked.set(); go.wait(60)
+            super().copyfile(src, dst)
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(Held, directory=str(fasseg_archive)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try: yield f'http://127.0.0.1:{server.server_address[1]}', asked, go.set
+    finally: go.set(); server.shutdown(); server.server_close()
+
+def test_two_downloads_into_one_dest_the_second_is_refused(tmp_path, facenb, held_mirror):
+    url, asked, release = held_mirror
+    env = {**os.environ, **data_env(), 'FACENB_CACHE': str(tmp_path/'cache'), 'FACENB_MIRROR': url}
+    first = subprocess.Popen([str(Path(sys.executable).with_name('facenb')), 'download', 'fasseg', '--dest', 'd'], cwd=tmp_path,
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert asked.wait(120), 'the first download never asked for the archive'
+        status, out, err = facenb('download', 'fasseg', '--dest', 'd', env={'FACENB_MIRROR': url})
+    finally: release()
+    out1, err1 = first.communicate(timeout=120)
+    assert first.returncode == 0, err1
+    assert status == 1 and one_line(err) and f'd is being written by `facenb download fasseg` (process {first.pid}' in err, err
+    assert sorted(p.name for p in (tmp_path/'d').iterdir()) == ['fasseg-v2']   # no lock, no work folder left
+    from facenb.download import validate_layout
+    assert validate_layout('fasseg', tmp_path/'d') == {'trainval': 20, 'test': 50}
+
+def test_the_download_bar_is_drawn_on_a_terminal_only_and_obeys_no_progress(facenb, held_mirror, monkeypatch, tmp_path):
+    url, asked, release = held_mirror
+    release()
+    env = {'FACENB_MIRROR': url}
+    status, out, err = facenb('download', 'fasseg', '--dest', 'log', env=env)   # stdout is not a terminal here: a log
+    assert status == 0 and '\r' not in out + err and out.strip() == f'fasseg: ready in log/fasseg-v2', (out, err)
+    monkeypatch.setattr(sys.stdout, 'isatty', lambda: True)   # a terminal
+    status, out, err = facenb('download', 'fasseg', '--dest', 'tty', env=env)
+    assert status == 0 and '\r' in out, out   # the bar (so the next check can see one)
+    status, out, err = facenb('download', 'fasseg', '--dest', 'quiet', '--no-progress', env=env)
+    assert status == 0 and '\r' not in out + err, out
+    assert TINY[-4:] == ['--data', 'synthetic', '--n-samples', '16']   # a dataset downloaded on first use, under --no-progress
+    status, out, err = facenb('train', *TINY[:-4], '--data', 'fasseg', '--n-classes', '6', '--loss', 'ce', '--epochs', '1',
+                              '--max-steps-per-epoch', '1', '--max-valid-steps', '1', '--out', 'runs/r',
+                              env={**env, 'FACENB_DATA': str(tmp_path/'first-use'), 'FACENB_DOWNLOAD': '1'})
+    assert status == 0 and 'fasseg: downloaded' in out and '\r' not in out + err, (out, err)
