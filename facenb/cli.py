@@ -4,15 +4,22 @@
 
 # %% auto #0
 __all__ = ['parse_size', 'cmd_data', 'cmd_download', 'parse_mapping', 'add_config_options', 'config_from_args', 'cmd_train',
-           'cmd_evaluate', 'cmd_predict', 'cmd_export', 'cmd_compare', 'build_parser', 'main']
+           'evaluation_name', 'cmd_evaluate', 'cmd_predict', 'cmd_export', 'cmd_compare', 'in_flags', 'build_parser',
+           'main']
 
 # %% ../nbs/95_cli.ipynb #a4c3f0eb
 import argparse, json, os, signal, sys, tempfile, threading
-from contextlib import contextmanager
+def _interrupted_early(signum, frame):
+    "Ctrl-C while the `facenb` command is still starting (importing torch): one line and exit 130, no traceback."
+    print('facenb: interrupted', file=sys.stderr); os._exit(130)
+if threading.current_thread() is threading.main_thread() and os.path.basename(sys.argv[0]) == 'facenb':  # the console script only
+    signal.signal(signal.SIGINT, _interrupted_early)
+from contextlib import contextmanager, nullcontext
 from dataclasses import fields
 from pathlib import Path
 from fastcore.docments import docments
 from . import download, sources
+from .core import folder_lock, folder_state, record_writes, may_replace
 from .train import TrainConfig, train, resume, evaluate, read_checkpoint, check_evaluation_out, write_evaluation
 from .inference import predict_folder, MODES
 from .deploy import export_weights, export_predictor, OnnxPredictor
@@ -34,12 +41,21 @@ def parse_size(text:str # "HxW" (height x width) or "N" for a square
 
 # %% ../nbs/95_cli.ipynb #2009bcb2
 def cmd_data(args):
-    "Print the summary table of a dataset (name or folder)."
-    sources.summarize(args.name, root=args.root, show=True)
+    "Check every pair of a dataset (name or folder) as `train` reads it, listing every problem; then print its summary table."
+    src = sources.get_source(args.name, 'trainval', root=args.root)
+    problems = sources.pair_problems(src, progress=sys.stdout.isatty())
+    for name, why in problems: print(f'problem: {name}: {why}')
+    bad = {name for name, _ in problems}
+    readable = src.subset([n for n in src.names if n not in bad], 'trainval') if bad and hasattr(src, 'subset') else src
+    if len(readable): sources.summarize(readable, show=True)   # the pairs train can read
+    if problems:
+        print(f"facenb: error: {len(problems)} of {len(src)} pairs of {args.name} cannot be trained on (listed above)", file=sys.stderr)
+        return 1
+    print(f'all {len(src)} pairs read as train reads them')
 
 def cmd_download(args):
     "Download a dataset from its public source and check its layout."
-    path = download.download(args.name, dest=args.dest)
+    path = download.download(args.name, dest=args.dest, progress=not args.no_progress)
     print(f"{args.name}: ready in {path}")
 
 # %% ../nbs/95_cli.ipynb #87f1a8c9
@@ -123,12 +139,21 @@ def cmd_train(args):
     if learn.history:
         print(f"best val_jaccard {learn.best_score:.3f} at epoch {learn.best_epoch}; checkpoints in {learn.out}")
 
+def evaluation_name(res:dict, # what `evaluate` returned
+                    size:tuple|None=None, # the size asked for (None: the run's own)
+                   ) -> str:
+    "The default file of an evaluation: `eval-DATA-SPLIT[-HxW][-tTHRESHOLD].json`, every setting that changes its numbers in its name."
+    name = f"eval-{Path(str(res['data'])).name}-{res['split']}"
+    if size is not None: name += f'-{size[0]}x{size[1]}'
+    if res.get('threshold', 0.5) != 0.5: name += f"-t{res['threshold']:g}"
+    return name + '.json'
+
 def cmd_evaluate(args):
     "Evaluate a checkpoint on a dataset split; print and save the scores."
     if args.out: check_evaluation_out(args.out, args.checkpoint)   # never over the checkpoint, nor a file evaluate did not write
     res = evaluate(args.checkpoint, data=args.data, split=args.split, size=args.size, bs=args.bs,
                    threshold=args.threshold, cache_dir=args.cache_dir, progress=not args.no_progress and sys.stdout.isatty())
-    out = args.out or Path(res['checkpoint']).parent/f"eval-{Path(str(res['data'])).name}-{res['split']}.json"
+    out = args.out or Path(res['checkpoint']).parent/evaluation_name(res, args.size)
     with _made_folders_removed_on_failure(Path(out).parent): write_evaluation(out, res)
     keys = ['dice', 'jaccard', 'dice_micro', 'jaccard_micro', 'loss']
     print(f"{res['data']}/{res['split']} ({res['n_images']} images): " + ', '.join(f'{k}: {res[k]:.3f}' for k in keys))
@@ -140,6 +165,7 @@ def cmd_evaluate(args):
 # %% ../nbs/95_cli.ipynb #e2046b29
 def cmd_predict(args):
     "Segment photos (files or folders) with the shipped people model, a checkpoint or an exported ONNX predictor; write masks, overlays, cut-outs or new backgrounds."
+    _check_background(args.bg, args.mode)
     if args.checkpoint is None:   # the people model that ships with facenb
         model = people_model()
         print(f'people model: {model.path.name}, shipped with facenb ({model.train_size[0]}x{model.train_size[1]}, chapter 16)')
@@ -201,6 +227,7 @@ def cmd_export(args):
         raise ValueError('--size and --threshold belong to an ONNX export (--out NAME.onnx); a weights-only file keeps the model as trained')
     source = Path(read_checkpoint(args.checkpoint)['path'])  # a readable checkpoint, before anything is written
     if out.exists() and out.resolve() == source.resolve(): raise FileExistsError(f'--out {out} is the checkpoint itself: choose another name')
+    may_replace(out, 'export')   # never a run's own files, nor a file facenb did not write
     if out.exists() and not args.overwrite: raise FileExistsError(f'{out} exists: choose another --out, or pass --overwrite to replace it')
     with _made_folders_removed_on_failure(out.parent): _export(source, out, args)
     print(f'wrote {out} ({out.stat().st_size/2**20:.1f} MB) from {source}')
@@ -228,10 +255,61 @@ def cmd_compare(args):
     print(results_markdown(res))
     print(f"results in {Path(config.out)/'results.json'} and results.csv")
 
+# %% ../nbs/95_cli.ipynb #ae75b7ce
+def _output_folder(args) -> Path|None:
+    "The folder a command writes into (its lock and manifest live there), or None for a command that writes nothing."
+    if args.command == 'train':
+        if args.resume: return args.resume if args.resume.is_dir() or args.resume.suffix.lower() not in ('.pt', '.pth') else args.resume.parent
+        out = config_from_args(args).out
+        return Path(out) if out else None
+    if args.command == 'compare': return Path(config_from_args(args, base=CPU_RECIPE).out)
+    if args.command == 'predict': return args.out
+    if args.command == 'export': return args.out.parent
+    if args.command == 'evaluate':
+        return args.out.parent if args.out else (args.checkpoint if args.checkpoint.is_dir() else args.checkpoint.parent)
+    return None   # `data` writes nothing; `download` takes the lock of its data folder itself (a download on first use too)
+
+@contextmanager
+def _one_writer(args):
+    "The command is the one writer of its output folder while it runs, and what it wrote there goes into the folder's manifest."
+    folder = _output_folder(args)
+    if folder is None: yield; return
+    with folder_lock(folder, f'facenb {args.command} {folder}'):
+        before = folder_state(folder)
+        try: yield
+        finally: record_writes(folder, before, args.command)
+
+# %% ../nbs/95_cli.ipynb #242b45d4
+_FLAGS = [  # how the library's messages name a parameter -> how the command line names it (one table, applied in `main`)
+    (r'\b(resume|overwrite|pretrained|tta|half)=True(?: \(--[\w-]+\))?', lambda m: '--' + m[1]),
+    (r'\bpretrained=False\b', lambda m: '--no-pretrained'),
+    (r' \(facenb train --resume\)', lambda m: ''),
+    (r'\banother out( folder)?\b', lambda m: 'another --out'),
+]
+
+def in_flags(message:str) -> str:
+    "A library message in the command line's words: `overwrite=True` becomes `--overwrite`, `pretrained=False` `--no-pretrained`."
+    import re
+    for pattern, flag in _FLAGS: message = re.sub(pattern, flag, message)
+    return message
+
+def _check_background(bg:Path|None, mode:str):
+    "`--bg` is for `--mode replace` only, and names an image file (not a folder, a FIFO or a device)."
+    if bg is None: return
+    if mode != 'replace': raise ValueError(f'--bg is the new background of --mode replace; --mode {mode} does not use it: drop --bg, or use --mode replace')
+    if bg.is_dir(): raise IsADirectoryError(f'--bg {bg} is a folder: name one image file')
+    if bg.exists() and not bg.is_file(): raise ValueError(f'--bg {bg} is not a regular file (a FIFO, a socket or a device): name an image file')
+    if not bg.exists(): raise FileNotFoundError(f'--bg {bg}: no such file')
+
+class _Parser(argparse.ArgumentParser):
+    "argparse, whose errors are one line (the usage is one `--help` away)."
+    def error(self, message):
+        self.exit(2, f'{self.prog}: error: {message} (see {self.prog} --help)\n')
+
 # %% ../nbs/95_cli.ipynb #96d926cd
 def build_parser()->argparse.ArgumentParser:
     "The `facenb` argument parser, one sub-command per job."
-    p = argparse.ArgumentParser(prog='facenb', description='Person segmentation with U-Nets: data, training, evaluation, prediction.')
+    p = _Parser(prog='facenb', description='Person segmentation with U-Nets: data, training, evaluation, prediction.')
     sub = p.add_subparsers(dest='command', metavar='COMMAND', required=True)
     t = sub.add_parser('train', help='train a model; every TrainConfig option is a flag')
     t.add_argument('--config', type=Path, default=None, help='start from this config.json (options given here override it)')
@@ -250,7 +328,7 @@ def build_parser()->argparse.ArgumentParser:
     e.add_argument('--bs', type=int, default=8, help='batch size')
     e.add_argument('--threshold', type=float, default=0.5, help='probability threshold')
     e.add_argument('--cache-dir', default=None, help='resized-image cache folder')
-    e.add_argument('--out', type=Path, default=None, help='results JSON (default: eval-DATA-SPLIT.json beside the checkpoint)')
+    e.add_argument('--out', type=Path, default=None, help='results JSON (default: eval-DATA-SPLIT[-HxW][-tTHRESHOLD].json beside the checkpoint)')
     e.add_argument('--no-progress', action='store_true', help='no progress bar')
     e.set_defaults(func=cmd_evaluate)
     pr = sub.add_parser('predict', help='segment photos: masks, overlays, cut-outs, blurred or replaced backgrounds')
@@ -296,6 +374,7 @@ def build_parser()->argparse.ArgumentParser:
     dl = sub.add_parser('download', help='download a dataset from its public source')
     dl.add_argument('name', help='portraits, human-segmentation, fasseg or ccp (ccp-grouped and ccp-labels read the same download)')
     dl.add_argument('--dest', type=Path, default=None, help='data folder to put it in (default: $FACENB_DATA, else the per-user cache)')
+    dl.add_argument('--no-progress', action='store_true', help='no progress bar (none is drawn into a file or a pipe anyway)')
     dl.set_defaults(func=cmd_download)
     return p
 
@@ -307,15 +386,18 @@ def _terminate(signum, frame):
 def main(argv:list=None # arguments (default: sys.argv[1:])
         )->int:
     "Entry point of the `facenb` console script."
+    if signal.getsignal(signal.SIGINT) is _interrupted_early: signal.signal(signal.SIGINT, signal.default_int_handler)  # commands clean up on Ctrl-C
     args = build_parser().parse_args(argv)
     main_thread = threading.current_thread() is threading.main_thread()  # only there can a signal handler be set
     previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
-    try: status = args.func(args)  # a command returns its exit status when it is not 0
+    try:
+        with _one_writer(args), (download.quiet_downloads() if getattr(args, 'no_progress', False) else nullcontext()):
+            status = args.func(args)   # its exit status when not 0; --no-progress reaches a download on first use too
     except KeyboardInterrupt:
         print('facenb: interrupted', file=sys.stderr); return 130
     except Exception as e:
         if os.environ.get('FACENB_DEBUG'): raise
-        print(f"facenb: error: {type(e).__name__}: {e}", file=sys.stderr); return 1
+        print(f"facenb: error: {type(e).__name__}: {in_flags(str(e))}", file=sys.stderr); return 1
     finally:
         if main_thread: signal.signal(signal.SIGTERM, previous)
     return status or 0

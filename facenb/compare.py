@@ -16,6 +16,7 @@ from .plots import overlay
 from .loaders import SegmentationDataset
 from .models import get_model, list_models, count_flops
 from .metrics import jaccard_score, dice_score
+from .core import read_manifest
 from .train import (TrainConfig, Learner, train, evaluate, load_checkpoint, load_history, read_checkpoint, write_json, write_csv,
                           validate_config, RUN_FILES, launched_by_torchrun, prepare_process, set_aside, put_back)
 
@@ -181,6 +182,17 @@ def _set_aside_comparison(out:Path, variants:dict) -> dict:
         if run.is_dir(): moved[run] = set_aside(run, _run_files(run), into=out/REPLACED_COMPARISON/label)
     return {k: v for k, v in moved.items() if v is not None}
 
+def _check_model_folders(out:Path, variants:dict):
+    "Refuse a model's folder that is there but not this comparison's (a run of the user's own, named like a new label)."
+    man, plan = read_manifest(out), _read_json(out/'plan.json') or {}
+    for label in variants:
+        if not (out/label).exists(): continue
+        ours = (label in (plan.get('models') or {})   # its plan lists the models it trained (also before manifests)
+                or man is not None and any(n.startswith(label + '/') for n in man['files']))   # its manifest lists their files
+        if not ours:
+            raise FileExistsError(f"{out/label} is there but the comparison in {out} did not write it (a run of your own?): it is "
+                                  "left as it is, --overwrite included; give that model another label (LABEL=ARCH) or choose another --out")
+
 def _run_files(run:Path) -> list:
     "What a comparison writes into a model's folder: the run's files and its evaluations."
     return [*RUN_FILES, *(p.name for p in run.glob('eval-*.json'))]
@@ -206,12 +218,14 @@ def compare(models=COMPARE_MODELS, # `get_model` names, or {label: dict(arch=...
     if launched_by_torchrun(): raise RuntimeError('compare runs in one process, not under torchrun: run it without torchrun, '
                                                   'or train the models one by one with `torchrun ... -m facenb.cli train --arch NAME`')
     variants, out = model_variants(models), Path(config.out)
+    variants = {k: dict(v, model_kw={**config.model_kw, **v['model_kw']}) for k, v in variants.items()}  # --model-kw: for every model
     for label, v in variants.items(): validate_config(_run_config(config, v, config.epochs, out/label))  # before anything is touched
     if generalise: get_source(generalise, 'trainval', root=config.root)  # the second dataset is there too
     if (out/REPLACED_COMPARISON).exists():
         raise FileExistsError(f"{out/REPLACED_COMPARISON} holds the comparison that an interrupted overwrite was replacing: move "
                               f"its files back into {out} (or delete that folder if you do not want them), then compare again")
     made = [p for p in (out, *out.parents) if not p.exists()]  # removed again if the comparison fails before writing anything
+    _check_model_folders(out, variants)
     runs = [out/label for label in variants if not (out/label).exists()]  # removed again if an overwrite fails
     moved = _set_aside_comparison(out, variants) if overwrite else {}  # kept until the new comparison is done
     try: results = _compare(variants, config, out, budget_minutes, generalise, progress)

@@ -20,7 +20,7 @@ from .losses import get_loss
 
 # %% auto #0
 __all__ = ['TrainConfig', 'write_json', 'write_csv', 'resolve_amp', 'epoch_seed', 'seed_everything', 'rng_state', 'set_rng_state',
-           'reseed_augmentations', 'check_classes', 'make_dataloaders', 'validate_config']
+           'reseed_augmentations', 'check_classes', 'make_dataloaders', 'check_size_for_model', 'validate_config']
 
 # %% ../nbs/08_training.ipynb #bdc51c36
 @dataclass
@@ -257,6 +257,16 @@ def _check_values(c:TrainConfig):
     try: augment_policy(c.augment)  # the rule the loaders apply, written once
     except ValueError as e: raise _option_error('augment', c.augment, str(e)) from None
 
+def check_size_for_model(size, # (height, width) the photos are resized to
+                         model, # the model (its `size_multiple`: the stride of its deepest layer)
+                         what:str='size', # the option, for the message
+                        ):
+    "Refuse a size smaller than the model's stride: its deepest layer would see less than one pixel, and its scores would mean nothing."
+    stride = getattr(model, 'size_multiple', 1)
+    if min(size) < stride:
+        raise ValueError(f"invalid option {what}={size[0]}x{size[1]} (--{what}): smaller than the model's stride ({stride} pixels: its deepest "
+                         f"layer sees the photo at 1/{stride} of its size): use at least {stride}x{stride}")
+
 def _check_machine_and_model(c:TrainConfig, custom_loss:bool):
     "The device, the precision, the loss (run once on a tiny batch) and the model's shapes (built on the meta device)."
     need = lambda ok, name, why: _need(c, ok, name, why)
@@ -273,10 +283,13 @@ def _check_machine_and_model(c:TrainConfig, custom_loss:bool):
     try:
         with torch.device('meta'): m = get_model(c.arch, n_classes=c.n_classes, pretrained=False, **c.model_kw)  # shapes only
     except (TypeError, ValueError) as e: raise _option_error('model_kw', c.model_kw, f'{c.arch!r} does not take these options: {e}') from None
+    except RuntimeError as e:  # e.g. depth=99: layers too large for any memory
+        raise _option_error('model_kw', c.model_kw, f'{c.arch!r} cannot be built with these options ({str(e).splitlines()[0]}): a width or depth too large?') from None
     empty = next((n for n, p in m.named_parameters() if p.numel() == 0), None)
     need(empty is None, 'model_kw', f'{c.arch!r} built with these options has layers without weights ({empty}): a width or depth of 0?')
     if c.freeze_epochs or c.encoder_lr_mult != 1:
         need(hasattr(m, 'encoder'), 'freeze_epochs' if c.freeze_epochs else 'encoder_lr_mult', f'{c.arch!r} has no encoder part to freeze or slow down')
+    check_size_for_model(c.size, m)
 
 def _check_folders_and_data(c:TrainConfig, check_data:bool):
     "The folders, the datasets of a mix and their shares, and (with `check_data`) their classes."

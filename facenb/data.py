@@ -5,9 +5,9 @@
 # %% auto #0
 __all__ = ['DATASETS', 'FASSEG_CLASSES', 'FASSEG_PALETTE', 'BINARY_CLASSES', 'CCP_GROUPS', 'CCP_VARIANTS', 'IMAGE_EXTS',
            'MASK_EXTS', 'register_dataset', 'dataset_names', 'is_dataset_name', 'data_root', 'to_uint8', 'read_image',
-           'read_portrait_mask', 'read_binary_mask', 'labels_from_colors', 'read_fasseg_labels', 'read_ccp_label_names',
-           'ccp_classes', 'read_ccp_labels', 'read_ccp_mask', 'ccp_pairs', 'fit_mask_to_image', 'pair_by_stem',
-           'portrait_pairs', 'read_layout']
+           'read_photo', 'check_threshold', 'read_portrait_mask', 'read_binary_mask', 'labels_from_colors',
+           'read_fasseg_labels', 'read_ccp_label_names', 'ccp_classes', 'read_ccp_labels', 'read_ccp_mask', 'ccp_pairs',
+           'fit_mask_to_image', 'pair_by_stem', 'portrait_pairs', 'read_layout']
 
 # %% ../nbs/01_data.ipynb #0a6df742
 import functools, os, re
@@ -131,6 +131,65 @@ def read_image(path, # an image file: JPEG, PNG, BMP, TIFF, ...
     elif im.mode == 'RGBA': a = np.asarray(im)[..., :3]
     else: a = np.asarray(im.convert('RGB'))  # P, CMYK, YCbCr, ...
     return np.ascontiguousarray(a, dtype=np.uint8)
+
+# %% ../nbs/01_data.ipynb #0bc5cb72
+def _pil_array(im:Image.Image, alpha:bool) -> np.ndarray:
+    "A decoded PIL image as uint8 H×W×3 (H×W×4 when `alpha` and it has transparency), whatever its mode."
+    transparent = im.mode in ('RGBA', 'LA', 'PA', 'RGBa', 'La') or (im.mode in ('P', 'L', 'RGB') and 'transparency' in im.info)
+    if alpha and transparent: return np.asarray(im.convert('RGBA'))
+    if im.mode == 'RGB': return np.asarray(im)
+    if im.mode.startswith('I;16') or im.mode in ('I', 'F', '1', 'L'):  # one channel: 16-bit scaled (0..65535 -> 0..255)
+        a = np.asarray(im)
+        a = np.round(a.astype(np.float32)/257).astype(np.uint8) if im.mode.startswith('I;16') else to_uint8(a)
+        return np.repeat(a[..., None], 3, axis=2)
+    if im.mode in ('LA', 'RGBA'): return np.asarray(im.convert('RGB'))  # the colours, transparency dropped
+    return np.asarray(im.convert('RGB'))  # P, CMYK, YCbCr, LAB, HSV, ...
+
+def _array_photo(a:np.ndarray, alpha:bool) -> np.ndarray:
+    "An array photo as uint8 H×W×3 (or ×4): refused in one line when its shape or values are not a photo's."
+    if a.dtype == object or not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
+        raise ValueError(f'a photo array holds numbers, not {a.dtype}')
+    if a.size == 0: raise ValueError(f'a photo array is empty (shape {a.shape})')
+    if a.ndim == 2: a = a[..., None]
+    if a.ndim != 3 or a.shape[-1] not in (1, 3, 4):
+        raise ValueError(f'a photo array is H×W, H×W×1, H×W×3 or H×W×4 with H and W of at least 1; got shape {a.shape}')
+    if np.issubdtype(a.dtype, np.floating):
+        if not np.isfinite(a).all(): raise ValueError('a photo array of floats has NaN or infinite values')
+        lo, hi = float(a.min()), float(a.max())
+        if lo < 0 or hi > 255: raise ValueError(f'a photo array of floats holds values in [0, 1] or [0, 255]; got [{lo:g}, {hi:g}]')
+        a = a*255 if hi <= 1 else a   # [0, 1] when no value is above 1 (the rule of `to_uint8`)
+        a = np.round(a).astype(np.uint8)
+    elif a.dtype != np.uint8 and a.dtype != bool:
+        lo, hi = int(a.min()), int(a.max())
+        if lo < 0 or hi > 65535: raise ValueError(f'a photo array of integers holds values in [0, 255] or [0, 65535]; got [{lo}, {hi}]')
+    a = to_uint8(a)
+    if a.shape[-1] == 1: a = np.repeat(a, 3, axis=2)
+    return np.ascontiguousarray(a if alpha and a.shape[-1] == 4 else a[..., :3])
+
+def read_photo(photo, # a path, image bytes (a file's content), a PIL image, or an array (H×W, H×W×1, ×3, ×4)
+               alpha:bool=False, # keep transparency: H×W×4 RGBA for a photo that has it
+              ) -> np.ndarray:
+    "Every photo facenb is given, read by one rule: uint8 H×W×3 RGB (EXIF-upright, any PIL mode), or one line saying why not."
+    if photo is None: raise TypeError('the photo is None: give a path, the bytes of an image file, a PIL image or an array')
+    if isinstance(photo, (bytes, bytearray, memoryview)):
+        import io
+        try: im = ImageOps.exif_transpose(Image.open(io.BytesIO(photo))); im.load()
+        except Exception as e: raise ValueError(f'the {len(photo)} bytes given are not an image file PIL can read ({type(e).__name__})') from None
+        return np.ascontiguousarray(_pil_array(im, alpha))
+    if isinstance(photo, Image.Image): return np.ascontiguousarray(_pil_array(ImageOps.exif_transpose(photo), alpha))
+    if isinstance(photo, (str, os.PathLike)): return np.ascontiguousarray(_pil_array(_open_image(photo), alpha))
+    try: a = np.asarray(photo)
+    except Exception: a = None
+    if a is None or a.dtype == object: raise TypeError(f'a photo is a path, image bytes, a PIL image or an array, not {type(photo).__name__}')
+    return _array_photo(a, alpha)
+
+def check_threshold(threshold, # a probability threshold, or None for the model's own
+                   ):
+    "A probability threshold is a number strictly between 0 and 1 (None: the default): the one check of `predict`, `person_mask`, `evaluate`."
+    if threshold is None: return None
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.floating)) or not 0 < threshold < 1:
+        raise ValueError(f'threshold must be between 0 and 1 (exclusive), not {threshold!r}')
+    return float(threshold)
 
 # %% ../nbs/01_data.ipynb #574b9864
 def read_portrait_mask(path, # a `NNNNN_mask.mat` file of the Shen et al. portraits

@@ -16,8 +16,8 @@ from torch import nn
 from PIL import Image
 from fastprogress.fastprogress import progress_bar
 
-from .core import remove_partial_writes, atomic_write
-from .data import read_image, IMAGE_EXTS, to_uint8
+from .core import remove_partial_writes, atomic_write, may_replace
+from .data import read_image, IMAGE_EXTS, to_uint8, read_photo, check_threshold
 from .sources import get_source
 from .plots import overlay, class_colors
 from .loaders import eval_transform, fit_box
@@ -52,12 +52,7 @@ def _checkpoint_classes(ckpt, n_classes) -> list:
 def as_rgb(image, # a path, or an array: H×W gray, H×W×1, H×W×3 RGB or H×W×4 RGBA (uint8, or float in [0,1])
           ) -> np.ndarray:
     "The image as `uint8` H×W×3 RGB (files through `facenb.data.read_image`: EXIF orientation, gray, RGBA, 16-bit)."
-    if isinstance(image, (str, os.PathLike)): return read_image(image)
-    a = to_uint8(np.asarray(image))
-    if a.ndim == 2: a = a[..., None]
-    if a.ndim != 3 or a.shape[-1] not in (1, 3, 4): raise ValueError(f'expected an H×W, H×W×3 or H×W×4 image, got shape {a.shape}')
-    if a.shape[-1] == 1: a = np.repeat(a, 3, axis=2)
-    return np.ascontiguousarray(a[..., :3])
+    return read_photo(image)   # the one rule for every photo (facenb.data)
 
 def predict_tensor(model:nn.Module, # a segmentation model returning logits
                    x:torch.Tensor, # N×3×H×W float in [0,1]
@@ -156,8 +151,9 @@ def cutout(image, # the photo (path or array)
            prob, # H×W {0,1} mask (hard edge) or float probabilities (soft edge), or C×H×W class scores
           ) -> np.ndarray:
     "The person on a transparent background: `uint8` H×W×4 RGBA whose alpha is the mask (x255) or the probability."
-    img = as_rgb(image)
-    return np.dstack([img, (_alpha(prob)*255).round().astype(np.uint8)])
+    img = read_photo(image, alpha=True)   # a transparent photo's transparent pixels stay transparent
+    a = _alpha(prob) * (img[..., 3]/255 if img.shape[-1] == 4 else 1)
+    return np.dstack([img[..., :3], (a*255).round().astype(np.uint8)])
 
 def blur_background(image, # the photo (path or array)
                     prob, # H×W mask or probabilities (or C×H×W class scores)
@@ -184,7 +180,9 @@ def replace_background(image, # the photo (path or array)
                       ) -> np.ndarray:
     "The person pasted onto `background` (`uint8` H×W×3, the size of the photo)."
     img = as_rgb(image)
-    bg = _cover(as_rgb(background), img.shape[:2])
+    bg = _cover(read_photo(background, alpha=True), img.shape[:2])
+    if bg.shape[-1] == 4:  # a transparent background is laid over the photo's own: its hidden colours are never shown
+        k = bg[..., 3:]/255; bg = (k*bg[..., :3] + (1 - k)*img).round().astype(np.uint8)
     a = _alpha(prob)[..., None]
     return (a*img + (1 - a)*bg).round().astype(np.uint8)
 
@@ -232,6 +230,8 @@ def _check_outputs(files:list, dests:list, out:Path, overwrite:bool):
     mine = [d for d in dests if d.resolve() in photos]
     if mine: raise FileExistsError(f'{mine[0]} is one of the input photos: the output would replace it. Choose another output folder')
     there = [d.name for d in dests if d.exists()]
+    if overwrite:
+        for d in dests: may_replace(d, 'predict')   # only what an earlier `predict` wrote there, by the folder's manifest
     if there and not overwrite:
         raise FileExistsError(f"{len(there)} of the {len(dests)} output files are already in {out} ({', '.join(there[:3])}"
                               f"{', ...' if len(there) > 3 else ''}): choose an empty folder, or pass overwrite=True "
@@ -244,23 +244,26 @@ def _render(mode, img, prob, mask, background, classes=None):
     if mode == 'blur': return blur_background(img, prob)
     return replace_background(img, prob, background)
 
-def _save(path:Path, a):
+def _save(path:Path, a, replace:bool=True):
     "Encode in memory, then write the bytes: PIL says nothing when the last write of a small file fails (a full disk)."
     fmt, buf = 'PNG' if path.suffix == '.png' else 'JPEG', io.BytesIO()
     (a if isinstance(a, Image.Image) else Image.fromarray(a)).save(buf, format=fmt, **({'quality': 92} if fmt == 'JPEG' else {}))
-    atomic_write(path, lambda tmp: Path(tmp).write_bytes(buf.getvalue()))
+    atomic_write(path, lambda tmp: Path(tmp).write_bytes(buf.getvalue()), replace=replace)
 
-def _segment_files(segment, files, dests, mode, size, tta, threshold, bs, background, classes, progress, written:list, failed:list):
+def _segment_files(segment, files, dests, mode, size, tta, threshold, bs, background, classes, progress, written:list, failed:list,
+                   replaceable=frozenset()):
     "The loop of `predict_folder`: read, segment and save `files` in batches; `written` and `failed` are filled as it goes."
     starts = range(0, len(files), bs)
     for s in (progress_bar(starts, leave=False) if progress else starts):
         batch = []
         for f, dest in zip(files[s:s+bs], dests[s:s+bs]):
-            try: batch.append((f, dest, read_image(f)))
+            try: batch.append((f, dest, read_photo(f, alpha=mode == 'cutout')))
             except Exception as e: failed.append((str(f), f'{type(e).__name__}: {e}'))
         if not batch: continue
-        for (f, dest, img), (prob, mask) in zip(batch, segment([im for *_, im in batch], size, tta, threshold)):
-            _save(dest, _render(mode, img, prob, mask, background, classes)); written.append(str(dest))
+        for (f, dest, img), (prob, mask) in zip(batch, segment([im[..., :3] for *_, im in batch], size, tta, threshold)):
+            try: _save(dest, _render(mode, img, prob, mask, background, classes), replace=dest in replaceable)
+            except FileExistsError as e: failed.append((str(f), str(e))); continue   # a file that appeared after the check is kept
+            written.append(str(dest))
 
 def _remove_empty(made:list):
     "Remove the folders of `made` (deepest first) while they are empty: the ones a job created and wrote nothing into."
@@ -283,16 +286,17 @@ def predict_folder(model, # a model from `load_model`, a checkpoint file / run f
                   ) -> dict:
     "Segment every photo of `inputs` into `out` (one file per photo); returns a summary with the skipped files and why."
     if mode not in MODES: raise ValueError(f"unknown mode {mode!r}: choose one of {', '.join(map(repr, MODES))}")
-    if threshold is not None and not (isinstance(threshold, (int, float)) and 0 < threshold < 1): raise ValueError(f'threshold must be between 0 and 1 (exclusive), not {threshold!r}')
+    check_threshold(threshold)
     if not (isinstance(bs, int) and bs >= 1): raise ValueError(f'bs must be a whole number of at least 1, not {bs!r}')
     if mode == 'replace':
         if background is None: raise ValueError("mode='replace' needs a background image (background=..., --bg IMG)")
-        background = as_rgb(background)
+        background = read_photo(background, alpha=True)
     files, out = _image_files(inputs), Path(out)
     if not files: raise FileNotFoundError(f"no photos in {', '.join(map(str, [inputs] if isinstance(inputs, (str, os.PathLike)) else inputs))} "
                                           "(no file there is an image PIL reads)")
     dests = _destinations(files, out, mode)
     _check_outputs(files, dests, out, overwrite)   # everything checked before the model is even loaded
+    replaceable = {d for d in dests if d.exists()} if overwrite else set()   # any other output that is there by the time it is written is kept
     if not isinstance(model, nn.Module) and not hasattr(model, 'predict_batch'): model = load_model(model)
     segment = model.predict_batch if hasattr(model, 'predict_batch') else lambda *a: predict_batch(model, *a)  # e.g. an ONNX predictor
     if threshold is None: threshold = getattr(model, 'threshold', 0.5)   # an ONNX predictor carries the threshold it was exported with
@@ -301,7 +305,7 @@ def predict_folder(model, # a model from `load_model`, a checkpoint file / run f
     remove_partial_writes(out)
     written, failed, t0 = [], [], perf_counter()
     try: _segment_files(segment, files, dests, mode, size, tta, threshold, bs, background, getattr(model, 'classes', None),
-                        progress, written, failed)
+                        progress, written, failed, replaceable)
     finally:
         if not written: _remove_empty(made)   # a total failure leaves no empty folder behind (only the ones made here)
     for name, why in failed: print(f'skipped {name}: {why}')

@@ -4,7 +4,7 @@
 
 # %% ../nbs/93_learner.ipynb #62e472b5
 from __future__ import annotations
-import contextlib, math, pickle, shutil
+import contextlib, json, math, pickle, shutil
 from dataclasses import replace
 from pathlib import Path
 from time import perf_counter
@@ -34,6 +34,24 @@ def save_checkpoint(path, # where to write (atomically)
     "Write `ckpt` to `path` atomically: a temporary file in the same folder, then `os.replace`."
     atomic_write(path, lambda p: torch.save(ckpt, p))
 
+def _what_file(path:Path) -> str|None:
+    "What a file that is not a torch checkpoint is, told by its first bytes (JSON, ONNX, text, HTML...); None for what may be one."
+    with open(path, 'rb') as f: head = f.read(4096)
+    if head[:2] == b'PK' or head[:1] == b'\x80': return None   # torch's zip format, or its legacy pickle: torch.load tells the rest
+    if not head: return 'an empty file'
+    if path.suffix.lower() == '.onnx' or head[:1] == b'\x08' and head[2:3] == b'\x12':  # an ONNX ModelProto: ir_version, producer_name
+        return 'an ONNX model (facenb export): facenb predict --checkpoint runs it; evaluate and export need the checkpoint it came from'
+    text = head.lstrip()
+    if text[:1] in (b'{', b'['):
+        try: keys = json.loads(path.read_text()) if text[:1] == b'{' else []
+        except (ValueError, UnicodeDecodeError): keys = []
+        return 'a JSON file' + (' (a run\'s config.json?)' if 'arch' in keys else '')
+    if text[:1] == b'<': return 'an HTML or XML page (a failed download?)'
+    try: head.decode('utf-8')
+    except UnicodeDecodeError as e:
+        if e.start < len(head) - 3: return 'a file of another kind'   # not a character cut at the 4096th byte
+    return 'a text file'
+
 def read_checkpoint(path, # a checkpoint file, or a run folder (then its best.pt, else last.pt)
                     map_location='cpu', # where to put the tensors
                    ) -> dict:
@@ -45,6 +63,8 @@ def read_checkpoint(path, # a checkpoint file, or a run folder (then its best.pt
         if not found: raise FileNotFoundError(f'no checkpoint in {path} (expected best.pt or last.pt): train a model first')
         path = found[0]
     if not path.exists(): raise FileNotFoundError(f'checkpoint {path} not found: check the path, or train a model first (facenb train)')
+    what = _what_file(path)
+    if what: raise ValueError(f'{path} is not a checkpoint: it is {what}. Give a best.pt / last.pt that facenb train wrote, or a run folder')
     try: ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:  # torch's own message goes on to suggest the unsafe weights_only=False: not ours
         what = next((l.split('Unsupported global:')[1].split(' was not')[0].strip() for l in str(e).splitlines() if 'Unsupported global:' in l), 'code')

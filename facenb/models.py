@@ -32,13 +32,16 @@ def torchvision_backbone(arch:str, # a torchvision classification model: 'vgg11'
     if not pretrained: return builder(weights=None)
     weights = torchvision.models.get_model_weights(arch).DEFAULT
     file = weights_file(weights)
+    def missing(why): return FileNotFoundError(
+        f"pretrained weights {weights} for {arch!r} are not in torchvision's cache and {why}: fetch {weights.url} and "
+        f"save it as {file} (the folder is $TORCH_HOME/hub/checkpoints; TORCH_HOME defaults to ~/.cache/torch), "
+        f"or build the model with pretrained=False.")
+    from facenb.download import downloads_enabled
+    if not file.exists() and not downloads_enabled(): raise missing('downloads are off (FACENB_DOWNLOAD=0)')
     try: return builder(weights=weights, progress=False)
     except Exception as e:
         if file.exists(): raise                 # the file is there but broken: torchvision's error says why
-        raise FileNotFoundError(
-            f"pretrained weights {weights} for {arch!r} are not in torchvision's cache and could not be downloaded "
-            f"({type(e).__name__}): fetch {weights.url} and save it as {file} (the folder is $TORCH_HOME/hub/checkpoints; "
-            f"TORCH_HOME defaults to ~/.cache/torch), or build the model with pretrained=False.") from None
+        raise missing(f'could not be downloaded ({type(e).__name__})') from None
 
 # %% ../nbs/05_encoders.ipynb #6a5b519c
 class VGGEncoder(nn.Module):

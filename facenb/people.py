@@ -12,6 +12,7 @@ import numpy as np
 import matplotlib.pyplot as plt
 
 from .core import record_path, atomic_write
+from .data import read_photo, check_threshold
 from .sources import mix_names, mix_key
 from .loaders import eval_transform
 from .train import TrainConfig, load_history
@@ -149,4 +150,4 @@ def person_mask(photo, # a photo: a path, or an H×W×3 array
                 threshold:float|None=None, # probability threshold (default: the model's own, 0.5)
                ) -> np.ndarray:
     "Where the people are in `photo`: an H×W uint8 mask (1 = person) at the photo's own size, from the shipped model."
-    return people_model().predict_batch([photo], threshold=threshold)[0][1]
+    return people_model().predict_batch([read_photo(photo)], threshold=check_threshold(threshold))[0][1]   # one rule for photos and thresholds

@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['SPLITS', 'MIX_SEP', 'check_valid_pct', 'split_indices', 'read_holdouts', 'write_holdout', 'holdout_split',
            'SegmentationSource', 'ArraySource', 'get_source', 'sample_source', 'holdout_sources', 'synthetic_people',
-           'read_class_names', 'read_label_mask', 'dataset_stats', 'format_stats', 'summarize', 'mix_names',
-           'dict_without_repeats', 'mix_key', 'check_mix_weights', 'mix_holdout_sources']
+           'read_class_names', 'read_label_mask', 'dataset_stats', 'format_stats', 'summarize', 'pair_problems',
+           'mix_names', 'dict_without_repeats', 'mix_key', 'check_mix_weights', 'mix_holdout_sources']
 
 # %% ../nbs/02_sources.ipynb #262c417b
 import functools, hashlib, json, os
@@ -306,7 +306,7 @@ def _pair_stats(src, i:int) -> tuple:
         im, m = src[i]
         return (*im.shape[:2], 'RGB', m, False)
     h, w, mode = _header_hw(src.image_paths[i]); m = src.read_mask(src.mask_paths[i])
-    return h, w, mode, m, m.shape != (h, w)
+    return h, w, mode, m, m.shape[0] <= h and m.shape[1] <= w and m.shape != (h, w)   # smaller: not larger, nor another shape
 
 def dataset_stats(name, # dataset key or folder, as for `get_source`
                   split:str='trainval', # which split
@@ -314,7 +314,7 @@ def dataset_stats(name, # dataset key or folder, as for `get_source`
                   max_items:int=None, # read at most this many pairs (an even subsample); None: all
                  ) -> dict:
     "Count, image sizes, aspect ratios and mask coverage of a dataset split; `items` holds the per-pair values."
-    src = get_source(name, split, root=root)
+    src = name if hasattr(name, 'read_pair') else get_source(name, split, root=root)   # a source itself: e.g. its readable pairs
     idx = np.arange(len(src))
     if max_items and len(src) > max_items: idx = np.linspace(0, len(src)-1, max_items).round().astype(int)
     classes, rows = src.classes, [_pair_stats(src, i) for i in idx]
@@ -352,6 +352,20 @@ def summarize(name, # dataset key or folder, as for `get_source`
     stats = dataset_stats(name, split, root, max_items)
     if show: print(format_stats(stats))
     return stats
+
+# %% ../nbs/02_sources.ipynb #54594e90
+def pair_problems(src, # a source from `get_source`
+                  progress:bool=False, # progress bar
+                 ) -> list:
+    "Read every pair of `src` as training does (`read_pair`: the image fully decoded, the mask fitted to it); `(name, why)` of each that fails."
+    problems, idx = [], range(len(src))
+    if progress:
+        from fastprogress.fastprogress import progress_bar
+        idx = progress_bar(idx, leave=False)
+    for i in idx:
+        try: src.read_pair(i)
+        except Exception as e: problems.append((src.names[i] if hasattr(src, 'names') else i, str(e).splitlines()[0] if str(e) else type(e).__name__))
+    return problems
 
 # %% ../nbs/02_sources.ipynb #b2107e8f
 MIX_SEP = '+'  # joins the datasets of a mix: 'portraits+human-segmentation+ccp'

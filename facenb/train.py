@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from .core import remove_partial_writes
+from .core import remove_partial_writes, may_replace
 from .data import is_dataset_name
 from .sources import get_source, mix_holdout_sources, mix_names, mix_key
 from .loaders import SegmentationDataset, MixedDataset
@@ -21,7 +21,7 @@ from .losses import get_loss
 from .metrics import per_class_scores
 # the names of chapters 08, 93 and 94, importable from `facenb.train` as they always were
 from .config import (TrainConfig, write_json, write_csv, resolve_amp, epoch_seed, seed_everything, reseed_augmentations, check_classes,
-                           make_dataloaders, validate_config)
+                           make_dataloaders, validate_config, check_size_for_model)
 from .learner import save_checkpoint, read_checkpoint, load_weights, load_checkpoint, format_epoch, Scorer, Learner
 from .distributed import (launched_by_torchrun, is_distributed, process_rank, world_size, is_main_process, barrier,
                                 init_distributed, main_process_first, ShardSampler, is_sharded, shard_dataloaders, meter_state,
@@ -116,6 +116,7 @@ def train(config:TrainConfig|dict|str|Path, # a TrainConfig, a dict of its optio
     if old and not overwrite:
         raise FileExistsError(f'{out} already holds a run ({", ".join(old)}): pass resume=True to continue it '
                               f'(facenb train --resume), overwrite=True to start again, or choose another out')
+    for f in old: may_replace(out/f, 'train', 'overwrite=True')   # a run's files, never another command's or the user's
     made = [p for p in (out, *out.parents) if not p.exists()] if out is not None else []  # removed again if the run fails
     learn = build_learner(config, loss_func=loss_func, progress=progress)  # reads the data: the old run is still whole
     if old and learn.is_main: learn.replaces = set_aside(out, old)  # kept until the new run has finished an epoch
@@ -231,6 +232,7 @@ def evaluate(model_or_checkpoint, # an `nn.Module`, a checkpoint file or a run f
     c = replace(base, bs=bs, augment=False, num_workers=num_workers, threshold=threshold, n_classes=n_classes,
                 loss=loss or base.loss, device=str(device) if device else None, amp='auto', threads=None, out=None)
     if size is not None: c = replace(c, size=tuple(size))
+    check_size_for_model(c.size, model)   # below the model's stride the scores would mean nothing (1x1: Dice 1.000)
     if root is not None: c = replace(c, root=str(root))
     if cache_dir is not None: c = replace(c, cache_dir=str(cache_dir))
     if isinstance(data, (str, Path)) and str(data) != c.data:  # another dataset: all of its split (one of the run's: the run's subset)
@@ -241,9 +243,13 @@ def evaluate(model_or_checkpoint, # an `nn.Module`, a checkpoint file or a run f
     _check_evaluation_classes(classes, n_classes, ckpt, c.data)
     scorer = Scorer(model, c, loss_func=get_loss(c.loss, **c.loss_kw))  # the model's validation: no optimiser, no scaler
     res = scorer.validate(dl, show=progress)
+    if n_classes == 1 and res['n_images'] and float(scorer.valid_meter.counts[[0, 2]].sum()) == 0:  # no true positive, no false negative
+        raise ValueError(f"every mask of {c.data if isinstance(data, (str, Path)) or data is None else 'the data'} ({split}) is empty "
+                         f"at {c.size[0]}x{c.size[1]} pixels: a model that predicts nothing would score Dice and Jaccard 1.000 there. "
+                         "Evaluate at a larger size, or on masks that hold people")
     if n_classes > 1: res.update(per_class_scores(scorer.valid_meter, classes if classes and len(classes) == n_classes else None))
     named = data is None or isinstance(data, (str, Path))
-    res.update(data=c.data if named else type(data).__name__, split=split if named else None, size=list(c.size),
+    res.update(data=c.data if named else type(data).__name__, split=split if named else None, size=list(c.size), threshold=c.threshold,
                loss_name=c.loss, checkpoint=ckpt['path'] if ckpt else None, epoch=ckpt['epoch'] if ckpt else None)
     if out is not None: write_evaluation(out, res)
     return res
