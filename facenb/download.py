@@ -9,7 +9,6 @@ __all__ = ['validate_layout', 'download', 'downloads_enabled', 'archive_url', 'e
 import json, os, re, shutil, sys, tempfile, urllib.error, urllib.parse, urllib.request, zipfile
 from pathlib import Path, PurePosixPath
 
-import torch
 from .core import atomic_write, atomic_write_text
 from .data import DATASETS, _canonical, data_root, read_layout
 
@@ -251,6 +250,7 @@ def prepare_runtime(datasets=(), # the published datasets a chapter reads
     if stale: raise RuntimeError(f"installing facenb upgraded {', '.join(stale)}, which this runtime had already loaded: "
                                  "restart the runtime (Colab: Runtime > Restart session) and run this cell again")
     folders = {name: ensure_dataset(name) for name in datasets}
+    import torch   # here, not at the top: `facenb predict` with the shipped model runs without torch
     gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else None
     device = f'cuda ({gpu})' if gpu else f'cpu ({torch.get_num_threads()} threads; a GPU makes the slow cells fast)'
     print(f'facenb {facenb.__version__}, torch {torch.__version__}; device: {device}')
