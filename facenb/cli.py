@@ -131,7 +131,7 @@ def cmd_evaluate(args):
                    threshold=args.threshold, cache_dir=args.cache_dir, progress=not args.no_progress and sys.stdout.isatty())
     out = args.out or Path(res['checkpoint']).parent/f"eval-{Path(str(res['data'])).name}-{res['split']}.json"
     with _made_folders_removed_on_failure(Path(out).parent): write_evaluation(out, res)
-    keys = ['dice', 'jaccard', 'dice_micro', 'jaccard_micro', 'loss']
+    keys = ['dice', 'jaccard', 'dice_micro', 'jaccard_micro', 'loss'] + (['boundary_iou'] if 'boundary_iou' in res else [])
     print(f"{res['data']}/{res['split']} ({res['n_images']} images): " + ', '.join(f'{k}: {res[k]:.3f}' for k in keys))
     for name, s in res.get('per_dataset', {}).items():  # several datasets: each one's scores
         print(f"  {name} ({s['n_images']} images): " + ', '.join(f'{k}: {s[k]:.3f}' for k in keys))

@@ -240,6 +240,7 @@ def evaluate(model_or_checkpoint, # an `nn.Module`, a checkpoint file or a run f
     classes = getattr(dl.dataset, 'classes', None)
     _check_evaluation_classes(classes, n_classes, ckpt, c.data)
     scorer = Scorer(model, c, loss_func=get_loss(c.loss, **c.loss_kw))  # the model's validation: no optimiser, no scaler
+    scorer.boundary = True   # boundary IoU beside Jaccard (binary models, at the evaluation's frame size)
     res = scorer.validate(dl, show=progress)
     if n_classes > 1: res.update(per_class_scores(scorer.valid_meter, classes if classes and len(classes) == n_classes else None))
     named = data is None or isinstance(data, (str, Path))
