@@ -249,7 +249,8 @@ def model_settings(path:Path) -> dict:
     dims = [d.dim_value for d in m.graph.input[0].type.tensor_type.shape.dim]
     frame = [-(-s//32)*32 for s in meta['facenb.size']]
     if dims[1:] != [3, *frame]: sys.exit(f'{path}: input {dims} does not match its facenb.size {meta["facenb.size"]}')
-    return dict(size=meta['facenb.size'], frame=frame, threshold=meta['facenb.threshold'], classes=meta['facenb.classes'])
+    return dict(size=meta['facenb.size'], frame=frame, threshold=meta['facenb.threshold'], classes=meta['facenb.classes'],
+                refine=meta.get('facenb.refine'))   # the edge refinement's settings (none: the page does not refine)
 
 def build_demo(out:Path, model:Path) -> dict:
     "Write the demo page into `out`/demo: the page, onnxruntime-web, the model and model.json (its settings)."

@@ -89,7 +89,7 @@ def add_config_options(p:argparse.ArgumentParser, # the parser (or sub-parser) t
         if anno == 'bool': p.add_argument(flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=help)
         else: p.add_argument(flag, type=_option_type(anno, default), default=argparse.SUPPRESS, metavar=f.name.upper(), help=help)
 
-def config_from_args(args, base:TrainConfig|None=None) -> TrainConfig:
+def config_from_args(args, base=None):   # base: a TrainConfig; returns a TrainConfig
     "The `TrainConfig` of `--config` (else `base`, else the defaults), overridden by the options given on the command line."
     from facenb.train import TrainConfig
     base = TrainConfig.load(args.config).to_dict() if args.config else (base.to_dict() if base is not None else {})

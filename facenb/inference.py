@@ -26,8 +26,8 @@ __all__ = ['MODES', 'REFINE', 'load_model', 'as_rgb', 'predict_tensor', 'predict
 
 # %% ../nbs/06_inference.ipynb #0f650d7f
 def load_model(checkpoint, # a checkpoint file (best.pt, last.pt) or a run folder
-               device:str|torch.device|None=None, # where to put the model (default: `default_device()`)
-              ) -> nn.Module:
+               device=None, # where to put the model: 'cpu', 'cuda', a `torch.device` (default: `default_device()`)
+              ):   # -> the model (a torch.nn.Module)
     "A trained model from its checkpoint, in eval mode, with `model.train_size` (height, width) and `model.classes` from it."
     from facenb.models import default_device
     from facenb.train import load_checkpoint
@@ -56,10 +56,10 @@ def as_rgb(image, # a path, or an array: H×W gray, H×W×1, H×W×3 RGB or H×W
     if a.shape[-1] == 1: a = np.repeat(a, 3, axis=2)
     return np.ascontiguousarray(a[..., :3])
 
-def predict_tensor(model:nn.Module, # a segmentation model returning logits
-                   x:torch.Tensor, # N×3×H×W float in [0,1]
+def predict_tensor(model, # a segmentation model returning logits (torch.nn.Module)
+                   x, # N×3×H×W float tensor in [0,1]
                    tta:bool=False, # also predict the mirrored images and average the probabilities
-                  ) -> torch.Tensor:
+                  ):   # -> N×C×H×W tensor
     "Probabilities N×C×H×W of a batch (sigmoid for one logit, softmax for several)."
     import torch
     probs = lambda logits: logits.sigmoid() if logits.shape[1] == 1 else logits.softmax(1)
@@ -71,7 +71,7 @@ def predict_tensor(model:nn.Module, # a segmentation model returning logits
 # %% ../nbs/06_inference.ipynb #50aa6dae
 def _model_device(model): return next(model.parameters()).device
 
-def predict_batch(model:nn.Module, # a model from `load_model` (or any `get_model` model)
+def predict_batch(model, # a model from `load_model` (or any `get_model` model)
                   images:list, # photos: paths or arrays, any sizes
                   size:tuple|None=None, # (height, width) to fit them in; default the model's `train_size`
                   tta:bool=False, # horizontal-flip test-time augmentation
@@ -94,7 +94,7 @@ def predict_batch(model:nn.Module, # a model from `load_model` (or any `get_mode
         out.append((prob, mask))
     return out
 
-def predict(model:nn.Module, # a model from `load_model` (or any `get_model` model)
+def predict(model, # a model from `load_model` (or any `get_model` model)
             image, # a path or an array (gray, RGB, RGBA), any size
             size:tuple|None=None, # (height, width) to fit it in; default the model's `train_size`
             tta:bool=False, # horizontal-flip test-time augmentation
@@ -328,7 +328,7 @@ def _trace_example(model, size, dynamic):
     if dynamic: h, w = h + (h % m == 0), w + (w % m == 0)
     return torch.rand(1, 3, h, w, device=_model_device(model))
 
-def export_onnx(model:nn.Module, # a segmentation model (e.g. from `load_model`)
+def export_onnx(model, # a segmentation model (e.g. from `load_model`)
                 path, # the .onnx file to write
                 size:tuple=(256, 192), # (height, width) of the example input
                 dynamic:bool=True, # dynamic batch, height and width; False: fixed 1×3×size
@@ -346,7 +346,7 @@ def export_onnx(model:nn.Module, # a segmentation model (e.g. from `load_model`)
                               output_names=['logits'], dynamic_axes=axes)
     return atomic_write(path, write)
 
-def export_torchscript(model:nn.Module, # a segmentation model
+def export_torchscript(model, # a segmentation model
                        path, # the .pt file to write (load it with `torch.jit.load`)
                        size:tuple=(256, 192), # (height, width) of the example input (any size works afterwards)
                       ) -> Path:
@@ -379,19 +379,17 @@ def fit_photo(image:np.ndarray, # H×W×3 uint8 RGB photo
 # %% ../nbs/06_inference.ipynb #f2dbc074
 def gray(image:np.ndarray, # H×W×3 uint8 RGB photo
         ) -> np.ndarray:
-    "The photo's brightness (ITU-R 601 luma), float32 H×W in [0, 1]: the guide of `guided_filter`."
-    return image.astype(np.float32) @ np.float32([0.299, 0.587, 0.114]) / np.float32(255)
+    "The photo's brightness (OpenCV's RGB to gray: ITU-R 601 weights, rounded to uint8) as float32 H×W in [0, 1]: the guide."
+    return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32) / np.float32(255)
 
 def box_mean(a:np.ndarray, # H×W array
              r:int, # the window is (2r+1)×(2r+1)
             ) -> np.ndarray:
-    "The mean of `a` over the window around each pixel, the window cut at the borders (a summed-area table, float64)."
+    "The mean of `a` over the window around each pixel, the window cut at the borders (float64)."
     h, w = a.shape
-    s = np.pad(a.astype(np.float64), ((1, 0), (1, 0))).cumsum(0).cumsum(1)
-    y0, y1 = np.clip(np.arange(h) - r, 0, h), np.clip(np.arange(h) + r + 1, 0, h)
-    x0, x1 = np.clip(np.arange(w) - r, 0, w), np.clip(np.arange(w) + r + 1, 0, w)
-    total = s[y1][:, x1] - s[y0][:, x1] - s[y1][:, x0] + s[y0][:, x0]
-    return total / ((y1 - y0)[:, None]*(x1 - x0)[None])
+    total = cv2.boxFilter(a.astype(np.float64), -1, (2*r + 1, 2*r + 1), normalize=False, borderType=cv2.BORDER_CONSTANT)
+    inside = lambda n: np.minimum(np.arange(n) + r + 1, n) - np.maximum(np.arange(n) - r, 0)   # window length inside the photo
+    return total / (inside(h)[:, None]*inside(w)[None])
 
 def guided_filter(guide:np.ndarray, # H×W float guide in [0, 1] (`gray` of the photo)
                   p:np.ndarray, # H×W probabilities at the photo's size (the stretched prediction)
@@ -410,7 +408,7 @@ def guided_filter(guide:np.ndarray, # H×W float guide in [0, 1] (`gray` of the 
     return up(a)*guide + up(b)
 
 # %% ../nbs/06_inference.ipynb #724073d2
-REFINE = dict(radius=8, eps=1e-3, subsample=4)   # `guided_filter`'s settings for `OnnxPredictor(refine=True)` (chapter 09)
+REFINE = dict(radius=8, eps=1e-4, subsample=4)   # `guided_filter`'s settings for `OnnxPredictor(refine=True)` (chapter 09)
 
 class OnnxPredictor:
     "A model exported by `export_predictor`, run by onnxruntime: `predict_batch(images) -> [(probabilities, mask)]`."
