@@ -12,14 +12,14 @@ import numpy as np
 
 from .core import record_path, atomic_write
 from .sources import mix_names, mix_key
-from .inference import as_rgb, fit_photo, OnnxPredictor
+from .inference import as_rgb, fit_photo, OnnxPredictor, REFINE
 # no torch, no trainer, no pyplot at the top: `person_mask` and `facenb predict` run on onnxruntime alone. The recipes
 # (which need the trainer) are built when first asked for (`__getattr__` below), the plots import pyplot themselves
 
 # %% auto #0
 __all__ = ['MIXED_DATA', 'PEOPLE_MODEL', 'per_dataset_scores', 'scores_markdown', 'plot_per_dataset', 'load_peer',
            'peer_markdown', 'jaccard_gaps', 'compact_predictor', 'quantize_predictor', 'people_model', 'person_mask',
-           'MIXED_RECIPE', 'PEOPLE_RECIPE']
+           'with_refinement', 'MIXED_RECIPE', 'PEOPLE_RECIPE']
 
 # %% ../nbs/09_people.ipynb #a1d9ab54
 MIXED_DATA = 'portraits+human-segmentation+ccp'  # portraits, people in other scenes, full-length photos
@@ -159,3 +159,16 @@ def person_mask(photo, # a photo: a path, or an H×W×3 array
                ) -> np.ndarray:
     "Where the people are in `photo`: an H×W uint8 mask (1 = person) at the photo's own size, from the shipped model."
     return people_model().predict_batch([photo], threshold=threshold)[0][1]
+
+# %% ../nbs/09_people.ipynb #7e2b8ffd
+def with_refinement(src, # an ONNX predictor (`facenb export`)
+                    dst, # the file to write (may be `src`)
+                    refine:dict|None, # `guided_filter` settings (radius, eps, subsample); None: no refinement
+                   ) -> Path:
+    "The predictor with `facenb.refine` metadata: `OnnxPredictor`, `facenb predict` and the demo page then refine its edges."
+    import onnx
+    m = onnx.load(str(src))
+    keep = [p for p in m.metadata_props if p.key != 'facenb.refine']
+    del m.metadata_props[:]; m.metadata_props.extend(keep)
+    if refine: m.metadata_props.add(key='facenb.refine', value=json.dumps(refine))
+    return atomic_write(dst, lambda tmp: onnx.save(m, tmp))
