@@ -11,9 +11,12 @@ hits all three alike), and times each from start to exit with a monotonic clock:
 
     python bench/startup.py --mediapipe-python .venv-mediapipe/bin/python --rounds 10
 
-Prints the median, min and max seconds of each and the median of the per-round ratios facenb / MediaPipe.
+Prints the median, min and max seconds of each and the median of the per-round ratios facenb / MediaPipe; beside the
+wall time, the CPU seconds (user + system) each process used, from `getrusage` of the children: on a shared machine
+the wall time grows with the other jobs' load, while the CPU time is about what an idle machine's wall time would
+be (the processes are single-threaded but for onnxruntime's and MediaPipe's few milliseconds of network).
 """
-import argparse, json, os, shutil, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, resource, shutil, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 
 MEDIAPIPE_CUTOUT = '''
@@ -33,13 +36,17 @@ def facenb_command() -> list:
     exe = Path(sys.executable).with_name('facenb')
     return [str(exe)] if exe.exists() else [sys.executable, '-m', 'facenb.cli']
 
-def timed(cmd:list, env=None) -> float:
-    "Wall seconds of one run of `cmd`, start to exit; a failure stops the benchmark with its error."
-    t0 = time.perf_counter()
+def _children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+def timed(cmd:list, env=None) -> tuple:
+    "`(wall, cpu)` seconds of one run of `cmd`, start to exit; a failure stops the benchmark with its error."
+    c0, t0 = _children_cpu(), time.perf_counter()
     r = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    dt = time.perf_counter() - t0
+    dt, cpu = time.perf_counter() - t0, _children_cpu() - c0
     if r.returncode: sys.exit(f"{' '.join(cmd[:3])} ... failed (exit {r.returncode}):\n{r.stderr[-2000:]}")
-    return dt
+    return dt, cpu
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -60,22 +67,28 @@ def main():
                                                                          '--mode', 'cutout', '--no-progress'],
                 'python -c "import onnxruntime"': lambda i: [sys.executable, '-c', 'import onnxruntime']}
         if a.mediapipe_python: cmds['MediaPipe script (cut-out)'] = lambda i: [a.mediapipe_python, str(script), str(a.photo), str(work/f'm{i}.png')]
-        times = {k: [] for k in cmds}
+        times, cpus = {k: [] for k in cmds}, {k: [] for k in cmds}
+        load0 = os.getloadavg()[0]
         for i in range(a.warmup + a.rounds):
             for label, cmd in cmds.items():
-                dt = timed(cmd(i))
-                if i >= a.warmup: times[label].append(dt)
+                dt, cpu = timed(cmd(i))
+                if i >= a.warmup: times[label].append(dt); cpus[label].append(cpu)
+        load1 = os.getloadavg()[0]
     finally: shutil.rmtree(work, ignore_errors=True)
-    print(f'{a.rounds} rounds, {a.photo.name}; seconds from start to exit (median, min-max):')
+    print(f'{a.rounds} rounds, {a.photo.name}, load average {load0:.1f} before and {load1:.1f} after; '
+          'seconds from start to exit, median (min-max), and CPU seconds (median):')
     res = {}
     for label, ts in times.items():
-        res[label] = dict(median=statistics.median(ts), min=min(ts), max=max(ts), runs=[round(t, 3) for t in ts])
-        print(f'  {label:32s} {statistics.median(ts):.2f} s ({min(ts):.2f}-{max(ts):.2f})')
+        res[label] = dict(median=statistics.median(ts), min=min(ts), max=max(ts), runs=[round(t, 3) for t in ts],
+                          cpu_median=statistics.median(cpus[label]), cpu_runs=[round(t, 3) for t in cpus[label]])
+        print(f'  {label:32s} {statistics.median(ts):.2f} s ({min(ts):.2f}-{max(ts):.2f}), CPU {statistics.median(cpus[label]):.2f} s')
     mp_label = 'MediaPipe script (cut-out)'
     if mp_label in times:
-        ratio = statistics.median(f/m for f, m in zip(times['facenb predict (cut-out)'], times[mp_label]))
-        res['ratio_facenb_over_mediapipe'] = ratio
-        print(f'  facenb / MediaPipe, median of the per-round ratios: {ratio:.2f}')
-    if a.out: a.out.write_text(json.dumps(dict(photo=a.photo.name, rounds=a.rounds, cpus=os.cpu_count(), results=res), indent=1))
+        for what, d in (('ratio_facenb_over_mediapipe', times), ('cpu_ratio_facenb_over_mediapipe', cpus)):
+            res[what] = statistics.median(f/m for f, m in zip(d['facenb predict (cut-out)'], d[mp_label]))
+        print(f"  facenb / MediaPipe, median of the per-round ratios: wall {res['ratio_facenb_over_mediapipe']:.2f}, "
+              f"CPU {res['cpu_ratio_facenb_over_mediapipe']:.2f}")
+    if a.out: a.out.write_text(json.dumps(dict(photo=a.photo.name, rounds=a.rounds, cpus=os.cpu_count(), load_average=[load0, load1],
+                                               results=res), indent=1))
 
 if __name__ == '__main__': main()

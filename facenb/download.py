@@ -6,7 +6,7 @@
 __all__ = ['validate_layout', 'download', 'downloads_enabled', 'archive_url', 'ensure_dataset', 'prepare_runtime']
 
 # %% ../nbs/00a_download.ipynb #e81b72cc
-import json, os, re, shutil, sys, tempfile, urllib.error, urllib.parse, urllib.request, zipfile
+import json, os, re, shutil, sys, tempfile, zipfile   # urllib.request (0.1 s) is imported by `_open_url`, the one function that needs it
 from pathlib import Path, PurePosixPath
 
 from .core import atomic_write, atomic_write_text
@@ -38,6 +38,7 @@ def _fetch(url:str, dest:Path, progress:bool=True, timeout:float=60) -> Path:
 
 def _open_url(url:str, timeout:float):
     "`urlopen(url)`, its errors as one line saying what is missing or unreachable (a missing mirror file named as a file)."
+    import urllib.error, urllib.parse, urllib.request
     try: return urllib.request.urlopen(url, timeout=timeout)
     except urllib.error.HTTPError as e:
         raise ConnectionError(f'{url} answered {e.code} {e.reason}: the archive is not there (check the URL, or FACENB_MIRROR)') from None

@@ -22,7 +22,8 @@ from .sources import get_source
 # %% auto #0
 __all__ = ['MODES', 'REFINE', 'load_model', 'as_rgb', 'predict_tensor', 'predict_batch', 'predict', 'class_palette',
            'label_map_image', 'legend_overlay', 'cutout', 'blur_background', 'replace_background', 'predict_folder',
-           'export_onnx', 'export_torchscript', 'fit_photo', 'gray', 'box_mean', 'guided_filter', 'OnnxPredictor']
+           'export_onnx', 'export_torchscript', 'fit_photo', 'gray', 'box_mean', 'guided_filter', 'ort_session',
+           'OnnxPredictor']
 
 # %% ../nbs/06_inference.ipynb #0f650d7f
 def load_model(checkpoint, # a checkpoint file (best.pt, last.pt) or a run folder
@@ -251,14 +252,18 @@ def _render(mode, img, prob, mask, background, classes=None):
 def _save(path:Path, a):
     "Encode in memory, then write the bytes: PIL says nothing when the last write of a small file fails (a full disk)."
     fmt, buf = 'PNG' if path.suffix == '.png' else 'JPEG', io.BytesIO()
-    (a if isinstance(a, Image.Image) else Image.fromarray(a)).save(buf, format=fmt, **({'quality': 92} if fmt == 'JPEG' else {}))
+    # PNG at zlib level 1: about 4 times faster than PIL's default 6 for a 10% larger file (a cut-out, bench/startup.py)
+    kw = {'quality': 92} if fmt == 'JPEG' else {'compress_level': 1}
+    (a if isinstance(a, Image.Image) else Image.fromarray(a)).save(buf, format=fmt, **kw)
     atomic_write(path, lambda tmp: Path(tmp).write_bytes(buf.getvalue()))
 
 def _segment_files(segment, files, dests, mode, size, tta, threshold, bs, background, classes, progress, written:list, failed:list):
     "The loop of `predict_folder`: read, segment and save `files` in batches; `written` and `failed` are filled as it goes."
-    from fastprogress.fastprogress import progress_bar
     starts = range(0, len(files), bs)
-    for s in (progress_bar(starts, leave=False) if progress else starts):
+    if progress and len(starts) > 1:   # a bar for one batch says nothing, and fastprogress takes 0.3 s to import
+        from fastprogress.fastprogress import progress_bar
+        starts = progress_bar(starts, leave=False)
+    for s in starts:
         batch = []
         for f, dest in zip(files[s:s+bs], dests[s:s+bs]):
             try: batch.append((f, dest, read_image(f)))
@@ -407,6 +412,48 @@ def guided_filter(guide:np.ndarray, # H×W float guide in [0, 1] (`gray` of the 
     up = lambda c: cv2.resize(box_mean(c, r).astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
     return up(a)*guide + up(b)
 
+# %% ../nbs/06_inference.ipynb #8eb559c0
+def _cpu_key() -> str:
+    "The CPU an optimised graph is valid on: machine, processor and, on Linux, its instruction-set flags."
+    import platform
+    flags = ''
+    try:
+        with open('/proc/cpuinfo') as f: flags = next((l for l in f if l.startswith(('flags', 'Features'))), '')
+    except OSError: pass
+    return f'{platform.machine()} {platform.processor()} {flags.strip()}'
+
+def ort_session(path, # the .onnx file
+                threads:int|None=None, # onnxruntime's intra-op threads (default: its own choice)
+                cache=True, # True: keep the optimised graph in `cache_root()/'onnx'`; a folder: there; False: optimise at every start
+               ):
+    "An onnxruntime CPU session of `path`, fully optimised; the optimised graph is kept per machine, so that the next start skips the optimisation."
+    import hashlib, tempfile, onnxruntime as ort
+    from .core import cache_root
+    path, level = Path(path), ort.GraphOptimizationLevel
+    def session(file, optimise:bool, save_to=None):
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = level.ORT_ENABLE_ALL if optimise else level.ORT_DISABLE_ALL
+        if threads: opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
+        if save_to: opts.optimized_model_filepath, opts.log_severity_level = str(save_to), 3  # no warning that it is machine-specific: it is kept per machine
+        return ort.InferenceSession(str(file), opts, providers=['CPUExecutionProvider'])
+    if not cache: return session(path, True)
+    folder = cache_root()/'onnx' if cache is True else Path(cache)
+    kept = folder/f"{hashlib.sha256(path.read_bytes() + f'{ort.__version__} {_cpu_key()}'.encode()).hexdigest()[:32]}.onnx"
+    if kept.is_file():
+        try: return session(kept, False)
+        except Exception: pass   # a damaged copy: optimise again, and replace it
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f'.{kept.name}.', suffix='.tmp'); os.close(fd)
+    except OSError: return session(path, True)   # no cache to write: optimise every time
+    try:
+        s = session(path, True, save_to=tmp)
+        os.replace(tmp, kept)
+    except Exception: s = None   # the copy could not be written (a full disk), or the file is no graph: said below
+    finally:
+        if os.path.exists(tmp): os.unlink(tmp)
+    return s or session(path, True)
+
 # %% ../nbs/06_inference.ipynb #724073d2
 REFINE = dict(radius=8, eps=1e-4, subsample=4)   # `guided_filter`'s settings for `OnnxPredictor(refine=True)` (chapter 09)
 
@@ -416,12 +463,9 @@ class OnnxPredictor:
                  threads:int|None=None, # onnxruntime's intra-op threads (default: its own choice)
                  refine:bool|dict|None=None, # edges by `guided_filter`: True (`REFINE`), a dict of its settings, False; None: the file's `facenb.refine`
                 ):
-        import onnxruntime as ort
         path = Path(path)
         if not path.is_file(): raise FileNotFoundError(f'ONNX model {path} not found')
-        opts = ort.SessionOptions()
-        if threads: opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
-        try: self.session = ort.InferenceSession(str(path), opts, providers=['CPUExecutionProvider'])
+        try: self.session = ort_session(path, threads)
         except Exception as e: raise ValueError(f'{path} is not a readable ONNX model ({type(e).__name__}: {str(e)[:200]})') from None
         meta = self.session.get_modelmeta().custom_metadata_map
         if 'facenb.size' not in meta:

@@ -1,5 +1,7 @@
 """Start-up of the shipped model's path: `facenb predict PHOTO --out DIR`, `facenb.people.person_mask` and `facenb --help`
-run without importing torch, torchvision or albumentations (which imports torch), each in a fresh interpreter."""
+run without importing torch, torchvision or albumentations (which imports torch), each in a fresh interpreter; nor the
+modules that cost start-up time and do nothing for one photo (fastprogress, which imports fasthtml: 0.3 s; fastcore's
+docments; urllib's HTTP client; matplotlib; scipy). `bench/startup.py` times the command."""
 import json, subprocess, sys
 from pathlib import Path
 
@@ -9,7 +11,8 @@ from matplotlib import cbook
 from PIL import Image
 
 HOPPER = cbook.get_sample_data('grace_hopper.jpg', asfileobj=False)   # a person (ships with matplotlib)
-HEAVY = ('torch', 'torchvision', 'albumentations')
+HEAVY = ('torch', 'torchvision', 'albumentations',
+         'fastprogress', 'fasthtml', 'fastcore.docments', 'urllib.request', 'matplotlib', 'scipy')
 
 def loaded_after(code:str, cwd) -> dict:
     "Run `code` in a fresh interpreter; the heavy modules it left in `sys.modules`, and what it printed before."
