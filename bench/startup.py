@@ -11,6 +11,9 @@ hits all three alike), and times each from start to exit with a monotonic clock:
 
     python bench/startup.py --mediapipe-python .venv-mediapipe/bin/python --rounds 10
 
+`--also LABEL=DIR` adds `facenb predict` run from another copy of the package (`PYTHONPATH=DIR`), e.g. an earlier
+commit's `facenb/` (`git archive COMMIT facenb | tar -x -C DIR`), to measure a change in the same run.
+
 Prints the median, min and max seconds of each and the median of the per-round ratios facenb / MediaPipe; beside the
 wall time, the CPU seconds (user + system) each process used, from `getrusage` of the children: on a shared machine
 the wall time grows with the other jobs' load, while the CPU time is about what an idle machine's wall time would
@@ -55,6 +58,8 @@ def main():
     p.add_argument('--warmup', type=int, default=1, help='untimed rounds first (the file cache)')
     p.add_argument('--mediapipe-python', default=os.environ.get('FACENB_MEDIAPIPE_PYTHON'),
                    help="the python of MediaPipe's own virtual environment; none: skip the MediaPipe script")
+    p.add_argument('--also', nargs='*', default=[], metavar='LABEL=DIR',
+                   help='also time `facenb predict` with PYTHONPATH=DIR (another copy of the package)')
     p.add_argument('--out', type=Path, default=None, help='write the results (JSON) here')
     a = p.parse_args()
     if a.photo is None:
@@ -63,15 +68,18 @@ def main():
     work = Path(tempfile.mkdtemp(prefix='facenb-startup-'))
     try:
         script = work/'mediapipe_cutout.py'; script.write_text(MEDIAPIPE_CUTOUT)
-        cmds = {'facenb predict (cut-out)': lambda i: facenb_command() + ['predict', str(a.photo), '--out', str(work/f'f{i}'),
-                                                                         '--mode', 'cutout', '--no-progress'],
-                'python -c "import onnxruntime"': lambda i: [sys.executable, '-c', 'import onnxruntime']}
-        if a.mediapipe_python: cmds['MediaPipe script (cut-out)'] = lambda i: [a.mediapipe_python, str(script), str(a.photo), str(work/f'm{i}.png')]
+        predict = lambda out: (facenb_command() + ['predict', str(a.photo), '--out', str(out), '--mode', 'cutout', '--no-progress'], None)
+        cmds = {'facenb predict (cut-out)': lambda i: predict(work/f'f{i}'),
+                'python -c "import onnxruntime"': lambda i: ([sys.executable, '-c', 'import onnxruntime'], None)}
+        for label, folder in (x.split('=', 1) for x in a.also):
+            env = {**os.environ, 'PYTHONPATH': str(Path(folder).resolve())}
+            cmds[f'facenb predict (cut-out), {label}'] = lambda i, label=label, env=env: (predict(work/f'{label}{i}')[0], env)
+        if a.mediapipe_python: cmds['MediaPipe script (cut-out)'] = lambda i: ([a.mediapipe_python, str(script), str(a.photo), str(work/f'm{i}.png')], None)
         times, cpus = {k: [] for k in cmds}, {k: [] for k in cmds}
         load0 = os.getloadavg()[0]
         for i in range(a.warmup + a.rounds):
             for label, cmd in cmds.items():
-                dt, cpu = timed(cmd(i))
+                dt, cpu = timed(*cmd(i))
                 if i >= a.warmup: times[label].append(dt); cpus[label].append(cpu)
         load1 = os.getloadavg()[0]
     finally: shutil.rmtree(work, ignore_errors=True)
@@ -81,7 +89,7 @@ def main():
     for label, ts in times.items():
         res[label] = dict(median=statistics.median(ts), min=min(ts), max=max(ts), runs=[round(t, 3) for t in ts],
                           cpu_median=statistics.median(cpus[label]), cpu_runs=[round(t, 3) for t in cpus[label]])
-        print(f'  {label:32s} {statistics.median(ts):.2f} s ({min(ts):.2f}-{max(ts):.2f}), CPU {statistics.median(cpus[label]):.2f} s')
+        print(f'  {label:44s} {statistics.median(ts):.2f} s ({min(ts):.2f}-{max(ts):.2f}), CPU {statistics.median(cpus[label]):.2f} s')
     mp_label = 'MediaPipe script (cut-out)'
     if mp_label in times:
         for what, d in (('ratio_facenb_over_mediapipe', times), ('cpu_ratio_facenb_over_mediapipe', cpus)):
