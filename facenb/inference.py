@@ -428,7 +428,7 @@ def ort_session(path, # the .onnx file
                ):
     "An onnxruntime CPU session of `path`, fully optimised; the optimised graph is kept per machine, so that the next start skips the optimisation."
     import hashlib, tempfile, onnxruntime as ort
-    from .core import cache_root
+    from facenb.core import cache_root
     path, level = Path(path), ort.GraphOptimizationLevel
     def session(file, optimise:bool, save_to=None):
         opts = ort.SessionOptions()
