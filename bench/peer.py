@@ -2,16 +2,21 @@
 
 Every model segments every photo of the validation splits (the seeded 15% hold-out of each dataset, the splits
 the runs validated on) at the photo's own resolution, one photo per call, thresholded at 0.5; Dice and Jaccard
-are computed per photo against the published mask and averaged per dataset. The clock measures the prediction
-alone (the photo already decoded): fit into the model's frame, network, probabilities back to the photo's size.
-facenb's PyTorch models and ONNX predictors run with `--threads` threads; MediaPipe runs in its own virtual
-environment (see `bench/mediapipe_peer.py`), with its own threading, in the same run on the same decoded pixels.
+and boundary IoU (Cheng et al. 2021, the bands within 2% of the diagonal of each contour) are computed per photo
+against the published mask and averaged per dataset. The clock measures the prediction alone (the photo already
+decoded): fit into the model's frame, network, probabilities back to the photo's size, and the edge refinement
+where the predictor has one. facenb's PyTorch models and ONNX predictors run with `--threads` threads; MediaPipe
+runs in its own virtual environment (see `bench/mediapipe_peer.py`) in the same run on the same decoded pixels.
+`--cpus 0` pins the whole run (this process and MediaPipe's) to one core, so that both are timed on one core.
+ONNX predictors run as their file says (`facenb.refine`); `--refine both` runs each with and without refinement.
 
     python bench/peer.py --models mixed=runs/mixed-cpu-160 portraits-only=runs/resnet34-cpu-160 \\
         --onnx mixed-onnx=runs/mixed.onnx --mediapipe-python .venv-mediapipe/bin/python \\
         --out facenb/records/people-peer/peer.json --figure facenb/records/people-peer/people_worst.jpg
+    python bench/peer.py --onnx shipped=facenb/weights/people.onnx --refine both --threads 1 --cpus 0 \\
+        --mediapipe-python .venv-mediapipe/bin/python --mediapipe-models 0 --out facenb/records/people-peer-refine/peer.json
 
-Prints a table (mean Jaccard / Dice per dataset, milliseconds per photo) and writes the JSON record: the scores of
+Prints a table (mean Jaccard / boundary IoU per dataset, milliseconds per photo) and writes the JSON record: the scores of
 every photo (for worst cases), the means, the latencies, the machine and the versions.
 """
 import argparse, json, os, platform, statistics, subprocess, sys, tempfile, time
@@ -23,7 +28,7 @@ from facenb.sources import get_source, mix_key
 from facenb.plots import overlay
 from facenb.inference import load_model, predict_batch
 from facenb.deploy import OnnxPredictor
-from facenb.metrics import dice_score, jaccard_score
+from facenb.metrics import dice_score, jaccard_score, boundary_iou
 
 DATASETS = ('portraits', 'human-segmentation', 'ccp')
 
@@ -37,9 +42,9 @@ def named(items):
     return out
 
 def scores(pred:np.ndarray, truth:np.ndarray) -> tuple:
-    "Per-photo (Dice, Jaccard) of a 0/1 prediction against a 0/1 mask, at the photo's resolution."
+    "Per-photo (Dice, Jaccard, boundary IoU) of a 0/1 prediction against a 0/1 mask, at the photo's resolution."
     p, t = torch.from_numpy(pred[None].astype(bool)), torch.from_numpy(truth[None].astype(bool))
-    return float(dice_score(p, t)), float(jaccard_score(p, t))
+    return float(dice_score(p, t)), float(jaccard_score(p, t)), float(boundary_iou(pred, truth))
 
 def run_facenb(predict, photos, warmup=2):
     "Masks and per-photo milliseconds of `predict(photo) -> mask`, after `warmup` untimed calls."
@@ -58,12 +63,16 @@ def main():
     p.add_argument('--mediapipe-models', nargs='*', type=int, default=[0, 1], help='0: general, 1: landscape')
     p.add_argument('--data', nargs='*', default=list(DATASETS))
     p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--cpus', default=None, help="pin the run (and MediaPipe's process) to these cores, e.g. 0 or 0,1")
+    p.add_argument('--refine', default='file', choices=('file', 'both', 'on', 'off'),
+                   help="ONNX predictors' edge refinement: as the file says, both (label and label+refine), on, off")
     p.add_argument('--threshold', type=float, default=0.5)
     p.add_argument('--limit', type=int, default=None, help='at most this many photos per dataset (quick checks)')
     p.add_argument('--out', type=Path, default=None, help='write the record (JSON) here')
     p.add_argument('--figure', type=Path, default=None, help='draw the worst photos of the first model here (.jpg or .png)')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
+    if a.cpus: os.sched_setaffinity(0, {int(c) for c in a.cpus.split(',')})   # inherited by MediaPipe's process
 
     photos, truths, where = [], [], []  # the validation photos of every dataset, decoded once
     for name in a.data:
@@ -79,10 +88,11 @@ def main():
         model = load_model(path, device='cpu')
         runs[label] = run_facenb(lambda im: predict_batch(model, [im], threshold=a.threshold)[0][1], photos)
         runs[label] += (dict(kind='facenb (PyTorch)', checkpoint=str(model.checkpoint), size=list(model.train_size)),)
-    for label, path in named(a.onnx).items():
-        pred = OnnxPredictor(path, threads=a.threads)
-        runs[label] = run_facenb(lambda im: pred.predict_batch([im], threshold=a.threshold)[0][1], photos)
-        runs[label] += (dict(kind='facenb (onnxruntime)', file=str(path), size=list(pred.train_size)),)
+    variants = {'file': [('', None)], 'on': [('', True)], 'off': [('', False)], 'both': [('', False), ('+refine', True)]}[a.refine]
+    for (label, path), (suffix, refine) in [(lp, v) for lp in named(a.onnx).items() for v in variants]:
+        pred = OnnxPredictor(path, threads=a.threads, refine=refine)
+        runs[label + suffix] = run_facenb(lambda im: pred.predict_batch([im], threshold=a.threshold)[0][1], photos)
+        runs[label + suffix] += (dict(kind='facenb (onnxruntime)', file=str(path), size=list(pred.train_size), refine=pred.refine),)
     if a.mediapipe_python:
         with tempfile.TemporaryDirectory() as d:
             files = []
@@ -99,18 +109,20 @@ def main():
                                     size=[256, 256] if mm == 0 else [144, 256]))
 
     datasets = list(dict.fromkeys(w[0] for w in where))
-    record = dict(threshold=a.threshold, threads=a.threads, datasets={d: sum(w[0] == d for w in where) for d in datasets},
+    record = dict(threshold=a.threshold, threads=a.threads, cpus=a.cpus, datasets={d: sum(w[0] == d for w in where) for d in datasets},
                   photos=[f'{d}/{n}' for d, n in where], models={},
                   machine=dict(cpu=platform.processor() or platform.machine(), cores=os.cpu_count(), torch=torch.__version__))
     rows = []
     for label, (masks, ms, info) in runs.items():
         s = np.array([scores(m, t) for m, t in zip(masks, truths)])
-        per = {d: dict(dice=float(s[[w[0] == d for w in where], 0].mean()), jaccard=float(s[[w[0] == d for w in where], 1].mean()))
+        per = {d: {k: float(s[[w[0] == d for w in where], c].mean()) for c, k in enumerate(('dice', 'jaccard', 'boundary_iou'))}
                for d in datasets}
         record['models'][label] = dict(**info, per_dataset=per, ms_median=statistics.median(ms), ms_mean=float(np.mean(ms)),
-                                       dice=[round(float(v), 5) for v in s[:, 0]], jaccard=[round(float(v), 5) for v in s[:, 1]])
-        rows.append([label] + [f"{per[d]['jaccard']:.3f} / {per[d]['dice']:.3f}" for d in datasets] + [f'{statistics.median(ms):.1f}'])
-    head = ['model'] + [f'{d} J / D' for d in datasets] + ['ms per photo']
+                                       dice=[round(float(v), 5) for v in s[:, 0]], jaccard=[round(float(v), 5) for v in s[:, 1]],
+                                       boundary_iou=[round(float(v), 5) for v in s[:, 2]])
+        rows.append([label] + [f"{per[d]['jaccard']:.3f} / {per[d]['boundary_iou']:.3f}" for d in datasets]
+                    + [f'{statistics.median(ms):.1f} / {np.mean(ms):.1f}'])
+    head = ['model'] + [f'{d} J / BIoU' for d in datasets] + ['ms per photo (median / mean)']
     print('| ' + ' | '.join(head) + ' |\n|' + '---|'*len(head))
     for r in rows: print('| ' + ' | '.join(r) + ' |')
     if a.out:

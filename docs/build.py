@@ -255,7 +255,8 @@ def model_settings(path:Path) -> dict:
     dims = [d.dim_value for d in m.graph.input[0].type.tensor_type.shape.dim]
     frame = [-(-s//32)*32 for s in meta['facenb.size']]
     if dims[1:] != [3, *frame]: sys.exit(f'{path}: input {dims} does not match its facenb.size {meta["facenb.size"]}')
-    return dict(size=meta['facenb.size'], frame=frame, threshold=meta['facenb.threshold'], classes=meta['facenb.classes'])
+    return dict(size=meta['facenb.size'], frame=frame, threshold=meta['facenb.threshold'], classes=meta['facenb.classes'],
+                refine=meta.get('facenb.refine'))   # the edge refinement's settings (none: the page does not refine)
 
 def demo_samples(dst:Path) -> list:
     "Sample photos for a visitor without one at hand (the camera mode offers them): validation photos of the course's data (`FACENB_DATA`) as small JPEGs in `dst`; none, with a note, without the data."

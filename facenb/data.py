@@ -9,12 +9,11 @@ __all__ = ['DATASETS', 'FASSEG_CLASSES', 'FASSEG_PALETTE', 'BINARY_CLASSES', 'CC
            'read_fasseg_labels', 'read_ccp_label_names', 'ccp_classes', 'read_ccp_labels', 'read_ccp_mask', 'ccp_pairs',
            'fit_mask_to_image', 'pair_by_stem', 'portrait_pairs', 'read_layout']
 
-# %% ../nbs/01_data.ipynb #0a6df742
+# %% ../nbs/01_data.ipynb #5e9ed1a8
 import functools, os, re
 from pathlib import Path
 
 import numpy as np
-import scipy.io
 import cv2  # comes with albumentations (opencv-python-headless); used for fast resizing
 from PIL import Image, ImageOps, UnidentifiedImageError
 from .core import cache_root
@@ -197,6 +196,7 @@ def read_portrait_mask(path, # a `NNNNN_mask.mat` file of the Shen et al. portra
     "Read a portrait mask (MATLAB `.mat`, variable `mask`) as `uint8` H×W in {0,1}."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"mask file '{path}' not found")
+    import scipy.io   # here, not at the top: reading photos (`facenb predict`) needs no scipy
     try: mat = scipy.io.loadmat(path, variable_names=['mask'])
     except Exception as e: raise ValueError(f"cannot read MATLAB file '{path}': {e}") from e
     if 'mask' not in mat:
@@ -287,6 +287,7 @@ def read_ccp_label_names(path, # CCP's `label_list.mat` (a 1×59 cell array of n
     "The label names of CCP, index = label value ('null' is the background)."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"CCP label list '{path}' not found (it ships with the dataset: facenb download ccp)")
+    import scipy.io
     try: cells = scipy.io.loadmat(path)['label_list']
     except Exception as e: raise ValueError(f"cannot read the CCP label list '{path}' (expected a variable 'label_list'): {e}") from None
     return [str(np.asarray(c).ravel()[0]) if np.asarray(c).size else '' for c in np.asarray(cells).ravel()]
@@ -309,6 +310,7 @@ def read_ccp_labels(path, # an `annotations/pixel-level/NNNN.mat` file
     "Read a CCP pixel-level annotation (variable `groundtruth`) as raw labels `uint8` H×W."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"annotation file '{path}' not found")
+    import scipy.io
     try: m = scipy.io.loadmat(path, variable_names=['groundtruth']).get('groundtruth')
     except Exception as e: raise ValueError(f"cannot read MATLAB file '{path}': {e}") from None
     if m is None: raise ValueError(f"'{path}' has no variable 'groundtruth': not a CCP pixel-level annotation")
@@ -389,6 +391,7 @@ def pair_by_stem(image_dir, mask_dir, # folders of images and of masks
 
 # %% ../nbs/01_data.ipynb #7dfe41d4
 def _read_id_list(path:Path) -> list:
+    import scipy.io
     mat = scipy.io.loadmat(path)
     arrays = [v for k, v in mat.items() if not k.startswith('__')]
     if len(arrays) != 1: raise ValueError(f"'{path}' should hold one list of ids, found {len(arrays)} variables")

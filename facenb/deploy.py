@@ -13,12 +13,11 @@ import torch
 from torch import nn
 
 from .core import atomic_write
-from .loaders import eval_transform, fit_box
 from .train import read_checkpoint, save_checkpoint
-from .inference import load_model, as_rgb, _trace_example
+from .inference import load_model, _trace_example, _frame, OnnxPredictor   # the predictor runs without torch
 
 # %% auto #0
-__all__ = ['export_weights', 'Predictor', 'export_predictor', 'OnnxPredictor']
+__all__ = ['export_weights', 'Predictor', 'export_predictor']
 
 # %% ../nbs/15_deploy.ipynb #7be33d70
 _TRAINING_STATE = ('optimizer', 'scheduler', 'scaler', 'rng', 'path')
@@ -52,10 +51,6 @@ class Predictor(nn.Module):
         return prob, prob.argmax(1).to(torch.uint8)
 
 # %% ../nbs/15_deploy.ipynb #e045976d
-def _frame(size) -> tuple:
-    "The padded frame (height, width) the photos are fitted into: `size` rounded up to multiples of 32."
-    return tuple(-(-s//32)*32 for s in size)
-
 def export_predictor(model, # a model from `load_model`, or a checkpoint / run folder
                      path, # the .onnx file to write
                      size:tuple|None=None, # (height, width) the photos are fitted into (default: the training size)
@@ -85,50 +80,3 @@ def export_predictor(model, # a model from `load_model`, or a checkpoint / run f
         for k, v in meta.items(): m.metadata_props.add(key=k, value=v)
         onnx.save(m, tmp)
     return atomic_write(path, write)
-
-# %% ../nbs/15_deploy.ipynb #e2bcb563
-class OnnxPredictor:
-    "A model exported by `export_predictor`, run by onnxruntime: `predict_batch(images) -> [(probabilities, mask)]`."
-    def __init__(self, path, # the .onnx file
-                 threads:int|None=None, # onnxruntime's intra-op threads (default: its own choice)
-                ):
-        import onnxruntime as ort
-        path = Path(path)
-        if not path.is_file(): raise FileNotFoundError(f'ONNX model {path} not found')
-        opts = ort.SessionOptions()
-        if threads: opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
-        try: self.session = ort.InferenceSession(str(path), opts, providers=['CPUExecutionProvider'])
-        except Exception as e: raise ValueError(f'{path} is not a readable ONNX model ({type(e).__name__}: {str(e)[:200]})') from None
-        meta = self.session.get_modelmeta().custom_metadata_map
-        if 'facenb.size' not in meta:
-            raise ValueError(f'{path} was not written by facenb export (no facenb metadata): export it with `facenb export`')
-        self.path, self.train_size = path, tuple(json.loads(meta['facenb.size']))
-        self.threshold, self.classes = json.loads(meta['facenb.threshold']), json.loads(meta['facenb.classes'])
-
-    def _run(self, x:np.ndarray) -> np.ndarray:
-        return self.session.run(['probabilities'], {'image': x})[0]
-
-    def predict_batch(self, images:list, # photos: paths or arrays, any sizes
-                      size:tuple|None=None, # must be the exported size (or None)
-                      tta:bool=False, # also predict the mirrored photos and average
-                      threshold:float|None=None, # default: the exported threshold
-                     ) -> list:
-        "`(probabilities, mask)` of each photo at its own resolution, as `facenb.inference.predict_batch`."
-        if size is not None and tuple(size) != self.train_size:
-            raise ValueError(f'{self.path.name} was exported for {self.train_size[0]}x{self.train_size[1]}: export it again for another size')
-        threshold = self.threshold if threshold is None else threshold
-        tfm, rgbs = eval_transform(self.train_size), [as_rgb(im) for im in images]
-        x = np.stack([tfm(image=im)['image'] for im in rgbs]).transpose(0, 3, 1, 2).astype(np.float32)/255
-        p = self._run(x)
-        if tta: p = (p + self._run(np.ascontiguousarray(x[..., ::-1]))[..., ::-1])/2
-        out = []
-        for pi, im in zip(p, rgbs):
-            h, w = im.shape[:2]
-            t, l, nh, nw = fit_box((h, w), self.train_size)
-            pi = np.stack([cv2.resize(np.ascontiguousarray(c[t:t+nh, l:l+nw]), (w, h), interpolation=cv2.INTER_LINEAR) for c in pi])
-            pi = pi.clip(0, 1)
-            if len(pi) == 1: out.append((pi[0], (pi[0] >= threshold).astype(np.uint8)))
-            else: out.append((pi, pi.argmax(0).astype(np.uint8)))
-        return out
-
-    def __repr__(self): return f'OnnxPredictor({str(self.path)!r}, size={self.train_size}, classes={self.classes})'

@@ -7,11 +7,10 @@ __all__ = ['quiet_downloads', 'validate_layout', 'download', 'downloads_enabled'
            'prepare_runtime']
 
 # %% ../nbs/91_download.ipynb #e81b72cc
-import contextvars, json, os, re, shutil, sys, tempfile, urllib.error, urllib.parse, urllib.request, zipfile
+import contextvars, json, os, re, shutil, sys, tempfile, urllib.error, urllib.parse, zipfile   # urllib.request (0.1 s) is imported by `_open_url`, the one function that needs it
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
-import torch
 from .core import atomic_write, atomic_write_text, folder_lock
 from .data import DATASETS, _canonical, data_root, read_layout
 
@@ -56,6 +55,7 @@ def _fetch(url:str, dest:Path, progress:bool=True, timeout:float=60) -> Path:
 
 def _open_url(url:str, timeout:float):
     "`urlopen(url)`, its errors as one line saying what is missing or unreachable (a missing mirror file named as a file)."
+    import urllib.error, urllib.parse, urllib.request
     try: return urllib.request.urlopen(url, timeout=timeout)
     except urllib.error.HTTPError as e:
         raise ConnectionError(f'{url} answered {e.code} {e.reason}: the archive is not there (check the URL, or FACENB_MIRROR)') from None
@@ -262,6 +262,7 @@ def prepare_runtime(datasets=(), # the published datasets a chapter reads
     if stale: raise RuntimeError(f"installing facenb upgraded {', '.join(stale)}, which this runtime had already loaded: "
                                  "restart the runtime (Colab: Runtime > Restart session) and run this cell again")
     folders = {name: ensure_dataset(name) for name in datasets}
+    import torch   # here, not at the top: `facenb predict` with the shipped model runs without torch
     gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else None
     device = f'cuda ({gpu})' if gpu else f'cpu ({torch.get_num_threads()} threads; a GPU makes the slow cells fast)'
     print(f'facenb {facenb.__version__}, torch {torch.__version__}; device: {device}')

@@ -32,6 +32,7 @@ def show_cases(cases:list, # (photo, truth, pred, title) tuples
                size:float=3.0, # inches per panel
               ):
     "One row per case: the photo, the true mask, the prediction over the photo, the error map."
+    import matplotlib.pyplot as plt
     fig, axs = plt.subplots(len(cases), 4, figsize=(4*size, len(cases)*size*0.95), squeeze=False)
     for row, (im, t, p, title) in zip(axs, cases):
         over = im.copy(); over[p.astype(bool)] = (0.5*over[p.astype(bool)] + (0, 110, 0)).astype(np.uint8)

@@ -4,36 +4,34 @@
 
 # %% ../nbs/13_inference.ipynb #d205534f
 from __future__ import annotations
-import io, os, warnings
+import io, json, os, sys, warnings
 from pathlib import Path
 from time import perf_counter
 
 import cv2
 import numpy as np
-import torch
-import torch.nn.functional as F
-from torch import nn
 from PIL import Image
-from fastprogress.fastprogress import progress_bar
 
 from .core import remove_partial_writes, atomic_write, may_replace
 from .data import read_image, IMAGE_EXTS, to_uint8, read_photo, check_threshold
 from .sources import get_source
-from .plots import overlay, class_colors
-from .loaders import eval_transform, fit_box
-from .models import default_device
-from .train import load_checkpoint
+# torch, the loaders and the trainer are imported inside the functions that need them: `facenb predict` with the
+# shipped ONNX model (chapter 16) runs on onnxruntime alone and starts in well under a second
+
 
 # %% auto #0
-__all__ = ['MODES', 'load_model', 'as_rgb', 'predict_tensor', 'predict_batch', 'predict', 'class_palette', 'label_map_image',
-           'legend_overlay', 'cutout', 'blur_background', 'replace_background', 'predict_folder', 'export_onnx',
-           'export_torchscript']
+__all__ = ['MODES', 'REFINE', 'load_model', 'as_rgb', 'predict_tensor', 'predict_batch', 'predict', 'class_palette',
+           'label_map_image', 'legend_overlay', 'cutout', 'blur_background', 'replace_background', 'predict_folder',
+           'export_onnx', 'export_torchscript', 'fit_photo', 'gray', 'box_mean', 'guided_filter', 'ort_session',
+           'OnnxPredictor']
 
 # %% ../nbs/13_inference.ipynb #0f650d7f
 def load_model(checkpoint, # a checkpoint file (best.pt, last.pt) or a run folder
-               device:str|torch.device|None=None, # where to put the model (default: `default_device()`)
-              ) -> nn.Module:
+               device=None, # where to put the model: 'cpu', 'cuda', a `torch.device` (default: `default_device()`)
+              ):   # -> the model (a torch.nn.Module)
     "A trained model from its checkpoint, in eval mode, with `model.train_size` (height, width) and `model.classes` from it."
+    from facenb.models import default_device
+    from facenb.train import load_checkpoint
     model, ckpt = load_checkpoint(checkpoint, device=device or default_device())
     model.train_size = tuple(ckpt.get('config', {}).get('size', (256, 192)))
     model.checkpoint = ckpt['path']
@@ -54,11 +52,12 @@ def as_rgb(image, # a path, or an array: H×W gray, H×W×1, H×W×3 RGB or H×W
     "The image as `uint8` H×W×3 RGB (files through `facenb.data.read_image`: EXIF orientation, gray, RGBA, 16-bit)."
     return read_photo(image)   # the one rule for every photo (facenb.data)
 
-def predict_tensor(model:nn.Module, # a segmentation model returning logits
-                   x:torch.Tensor, # N×3×H×W float in [0,1]
+def predict_tensor(model, # a segmentation model returning logits (torch.nn.Module)
+                   x, # N×3×H×W float tensor in [0,1]
                    tta:bool=False, # also predict the mirrored images and average the probabilities
-                  ) -> torch.Tensor:
+                  ):   # -> N×C×H×W tensor
     "Probabilities N×C×H×W of a batch (sigmoid for one logit, softmax for several)."
+    import torch
     probs = lambda logits: logits.sigmoid() if logits.shape[1] == 1 else logits.softmax(1)
     with torch.inference_mode():
         p = probs(model(x).float())
@@ -68,13 +67,15 @@ def predict_tensor(model:nn.Module, # a segmentation model returning logits
 # %% ../nbs/13_inference.ipynb #50aa6dae
 def _model_device(model): return next(model.parameters()).device
 
-def predict_batch(model:nn.Module, # a model from `load_model` (or any `get_model` model)
+def predict_batch(model, # a model from `load_model` (or any `get_model` model)
                   images:list, # photos: paths or arrays, any sizes
                   size:tuple|None=None, # (height, width) to fit them in; default the model's `train_size`
                   tta:bool=False, # horizontal-flip test-time augmentation
                   threshold:float=0.5, # probability threshold for the mask (binary models)
                  ) -> list:
     "`predict` on several photos in one forward pass: a list of `(probabilities, mask)`."
+    import torch
+    from facenb.loaders import eval_transform, fit_box
     size = tuple(size or getattr(model, 'train_size', (256, 192)))
     tfm, rgbs = eval_transform(size), [as_rgb(im) for im in images]
     x = torch.stack([torch.from_numpy(tfm(image=im)['image']).permute(2, 0, 1) for im in rgbs])
@@ -83,13 +84,13 @@ def predict_batch(model:nn.Module, # a model from `load_model` (or any `get_mode
     for pi, im in zip(p, rgbs):
         h, w = im.shape[:2]
         t, l, nh, nw = fit_box((h, w), size)
-        pi = F.interpolate(pi[None, :, t:t+nh, l:l+nw], size=(h, w), mode='bilinear', align_corners=False)[0].clamp_(0, 1)
+        pi = torch.nn.functional.interpolate(pi[None, :, t:t+nh, l:l+nw], size=(h, w), mode='bilinear', align_corners=False)[0].clamp_(0, 1)
         if pi.shape[0] == 1: prob, mask = pi[0].numpy(), (pi[0] >= threshold).numpy().astype(np.uint8)
         else: prob, mask = pi.numpy(), pi.argmax(0).numpy().astype(np.uint8)
         out.append((prob, mask))
     return out
 
-def predict(model:nn.Module, # a model from `load_model` (or any `get_model` model)
+def predict(model, # a model from `load_model` (or any `get_model` model)
             image, # a path or an array (gray, RGB, RGBA), any size
             size:tuple|None=None, # (height, width) to fit it in; default the model's `train_size`
             tta:bool=False, # horizontal-flip test-time augmentation
@@ -102,6 +103,7 @@ def predict(model:nn.Module, # a model from `load_model` (or any `get_model` mod
 def class_palette(n_classes:int, # number of classes (binary models: 2)
                  ) -> np.ndarray:
     "A distinct colour per class (`uint8` C×3): `facenb.plots.class_colors` up to 8 classes, evenly spaced hues beyond."
+    from facenb.plots import class_colors   # matplotlib: only for the colours of several classes
     if n_classes <= 8: return class_colors(max(n_classes, 2))[:max(n_classes, 2)]
     import colorsys
     hues = [colorsys.hsv_to_rgb((i*0.618034) % 1, 0.75 if i % 2 else 1.0, 1.0 if i % 3 else 0.7) for i in range(n_classes - 1)]
@@ -125,6 +127,7 @@ def legend_overlay(image:np.ndarray, # H×W×3 uint8 photo
     "The photo with each class tinted, and a legend of the classes (present in `mask`) to its right (`uint8`)."
     from PIL import ImageDraw, ImageFont
     colors = class_palette(len(classes)) if colors is None else np.asarray(colors, np.uint8)
+    from facenb.plots import overlay
     ov = overlay(image, mask, alpha, colors)
     shown = range(1, len(classes)) if all_classes else [c for c in np.unique(mask) if c > 0]
     font = ImageFont.load_default()
@@ -239,7 +242,9 @@ def _check_outputs(files:list, dests:list, out:Path, overwrite:bool):
 
 def _render(mode, img, prob, mask, background, classes=None):
     if mode == 'mask': return (mask*255).astype(np.uint8) if prob.ndim == 2 else label_map_image(mask, class_palette(prob.shape[0]))
-    if mode == 'overlay': return overlay(img, mask) if prob.ndim == 2 else legend_overlay(img, mask, classes or [str(c) for c in range(prob.shape[0])])
+    if mode == 'overlay':
+        from facenb.plots import overlay
+        return overlay(img, mask) if prob.ndim == 2 else legend_overlay(img, mask, classes or [str(c) for c in range(prob.shape[0])])
     if mode == 'cutout': return cutout(img, prob)
     if mode == 'blur': return blur_background(img, prob)
     return replace_background(img, prob, background)
@@ -247,14 +252,19 @@ def _render(mode, img, prob, mask, background, classes=None):
 def _save(path:Path, a, replace:bool=True):
     "Encode in memory, then write the bytes: PIL says nothing when the last write of a small file fails (a full disk)."
     fmt, buf = 'PNG' if path.suffix == '.png' else 'JPEG', io.BytesIO()
-    (a if isinstance(a, Image.Image) else Image.fromarray(a)).save(buf, format=fmt, **({'quality': 92} if fmt == 'JPEG' else {}))
+    # PNG at zlib level 1: about 4 times faster than PIL's default 6 for a 10% larger file (a cut-out, bench/startup.py)
+    kw = {'quality': 92} if fmt == 'JPEG' else {'compress_level': 1}
+    (a if isinstance(a, Image.Image) else Image.fromarray(a)).save(buf, format=fmt, **kw)
     atomic_write(path, lambda tmp: Path(tmp).write_bytes(buf.getvalue()), replace=replace)
 
 def _segment_files(segment, files, dests, mode, size, tta, threshold, bs, background, classes, progress, written:list, failed:list,
                    replaceable=frozenset()):
     "The loop of `predict_folder`: read, segment and save `files` in batches; `written` and `failed` are filled as it goes."
     starts = range(0, len(files), bs)
-    for s in (progress_bar(starts, leave=False) if progress else starts):
+    if progress and len(starts) > 1:   # a bar for one batch says nothing, and fastprogress takes 0.3 s to import
+        from fastprogress.fastprogress import progress_bar
+        starts = progress_bar(starts, leave=False)
+    for s in starts:
         batch = []
         for f, dest in zip(files[s:s+bs], dests[s:s+bs]):
             try: batch.append((f, dest, read_photo(f, alpha=mode == 'cutout')))
@@ -272,6 +282,11 @@ def _remove_empty(made:list):
         except OSError: break
 
 # %% ../nbs/13_inference.ipynb #ff132d0b
+def _is_module(model) -> bool:
+    "A PyTorch model? (asked of torch only if it is loaded already: an ONNX predictor needs none)"
+    torch = sys.modules.get('torch')
+    return torch is not None and isinstance(model, torch.nn.Module)
+
 def predict_folder(model, # a model from `load_model`, a checkpoint file / run folder, or a predictor with `predict_batch`
                    inputs, # image files and/or folders of images (a path or a list)
                    out, # output folder (created)
@@ -297,7 +312,7 @@ def predict_folder(model, # a model from `load_model`, a checkpoint file / run f
     dests = _destinations(files, out, mode)
     _check_outputs(files, dests, out, overwrite)   # everything checked before the model is even loaded
     replaceable = {d for d in dests if d.exists()} if overwrite else set()   # any other output that is there by the time it is written is kept
-    if not isinstance(model, nn.Module) and not hasattr(model, 'predict_batch'): model = load_model(model)
+    if not hasattr(model, 'predict_batch') and not _is_module(model): model = load_model(model)
     segment = model.predict_batch if hasattr(model, 'predict_batch') else lambda *a: predict_batch(model, *a)  # e.g. an ONNX predictor
     if threshold is None: threshold = getattr(model, 'threshold', 0.5)   # an ONNX predictor carries the threshold it was exported with
     made = [p for p in (out, *out.parents) if not p.exists()]   # removed again if nothing is written
@@ -317,17 +332,19 @@ def predict_folder(model, # a model from `load_model`, a checkpoint file / run f
 # %% ../nbs/13_inference.ipynb #77b62fc7
 def _trace_example(model, size, dynamic):
     "An example input for tracing: sizes bumped off multiples of the model's `size_multiple` so the padding is traced."
+    import torch
     h, w = size; m = getattr(model, 'size_multiple', 32)
     if dynamic: h, w = h + (h % m == 0), w + (w % m == 0)
     return torch.rand(1, 3, h, w, device=_model_device(model))
 
-def export_onnx(model:nn.Module, # a segmentation model (e.g. from `load_model`)
+def export_onnx(model, # a segmentation model (e.g. from `load_model`)
                 path, # the .onnx file to write
                 size:tuple=(256, 192), # (height, width) of the example input
                 dynamic:bool=True, # dynamic batch, height and width; False: fixed 1×3×size
                 opset:int=17, # ONNX opset
                ) -> Path:
     "Export to ONNX (input 'image' N×3×H×W in [0,1], output 'logits'), with the TorchScript-based exporter."
+    import torch
     model.eval()
     x = _trace_example(model, size, dynamic)
     axes = {'image': {0: 'batch', 2: 'height', 3: 'width'}, 'logits': {0: 'batch', 2: 'height', 3: 'width'}} if dynamic else None
@@ -338,14 +355,155 @@ def export_onnx(model:nn.Module, # a segmentation model (e.g. from `load_model`)
                               output_names=['logits'], dynamic_axes=axes)
     return atomic_write(path, write)
 
-def export_torchscript(model:nn.Module, # a segmentation model
+def export_torchscript(model, # a segmentation model
                        path, # the .pt file to write (load it with `torch.jit.load`)
                        size:tuple=(256, 192), # (height, width) of the example input (any size works afterwards)
                       ) -> Path:
     "Export a traced TorchScript module (works for any batch and image size)."
+    import torch
     model.eval()
     x = _trace_example(model, size, True)
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter('ignore')   # tracer warnings about the shape arithmetic, and torch.jit's deprecation notice
         ts = torch.jit.trace(model, x, check_trace=False)
         return atomic_write(path, lambda tmp: torch.jit.save(ts, tmp))
+
+# %% ../nbs/13_inference.ipynb #d8d4ec74
+def _frame(size) -> tuple:
+    "The padded frame (height, width) the photos are fitted into: `size` rounded up to multiples of 32."
+    return tuple(-(-s//32)*32 for s in size)
+
+def fit_photo(image:np.ndarray, # H×W×3 uint8 RGB photo
+              size:tuple, # (height, width) it is fitted into, keeping its aspect (the exported size)
+             ) -> tuple:
+    "`eval_transform` without albumentations: `(frame, (top, left, height, width))`, the photo resized (INTER_AREA) and centred on zeros."
+    (h, w), (H, W) = image.shape[:2], _frame(size)
+    s = min(size[0]/h, size[1]/w)
+    nh, nw = max(1, int(round(h*s))), max(1, int(round(w*s)))
+    t, l = (H - nh)//2, (W - nw)//2
+    frame = np.zeros((H, W, 3), np.uint8)
+    frame[t:t+nh, l:l+nw] = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA)
+    return frame, (t, l, nh, nw)
+
+# %% ../nbs/13_inference.ipynb #f2dbc074
+def gray(image:np.ndarray, # H×W×3 uint8 RGB photo
+        ) -> np.ndarray:
+    "The photo's brightness (OpenCV's RGB to gray: ITU-R 601 weights, rounded to uint8) as float32 H×W in [0, 1]: the guide."
+    return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32) / np.float32(255)
+
+def box_mean(a:np.ndarray, # H×W array
+             r:int, # the window is (2r+1)×(2r+1)
+            ) -> np.ndarray:
+    "The mean of `a` over the window around each pixel, the window cut at the borders (float64)."
+    h, w = a.shape
+    total = cv2.boxFilter(a.astype(np.float64), -1, (2*r + 1, 2*r + 1), normalize=False, borderType=cv2.BORDER_CONSTANT)
+    inside = lambda n: np.minimum(np.arange(n) + r + 1, n) - np.maximum(np.arange(n) - r, 0)   # window length inside the photo
+    return total / (inside(h)[:, None]*inside(w)[None])
+
+def guided_filter(guide:np.ndarray, # H×W float guide in [0, 1] (`gray` of the photo)
+                  p:np.ndarray, # H×W probabilities at the photo's size (the stretched prediction)
+                  radius:int=8, # window radius, in photo pixels
+                  eps:float=1e-3, # regularisation: edges with a brightness variance below about eps are smoothed over
+                  subsample:int=4, # fit on every subsample-th pixel (the fast guided filter); 1: the exact filter
+                 ) -> np.ndarray:
+    "He et al.'s (fast) guided filter: `p` refined to follow the edges of `guide`, float32 H×W (not clipped)."
+    s = max(1, int(subsample))
+    I, P, r = guide[::s, ::s], p[::s, ::s], max(1, int(round(radius/s)))
+    mI, mP = box_mean(I, r), box_mean(P, r)
+    a = (box_mean(I*P, r) - mI*mP) / (box_mean(I*I, r) - mI*mI + eps)
+    b = mP - a*mI
+    h, w = guide.shape
+    up = lambda c: cv2.resize(box_mean(c, r).astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+    return up(a)*guide + up(b)
+
+# %% ../nbs/13_inference.ipynb #8eb559c0
+def _cpu_key() -> str:
+    "The CPU an optimised graph is valid on: machine, processor and, on Linux, its instruction-set flags."
+    import platform
+    flags = ''
+    try:
+        with open('/proc/cpuinfo') as f: flags = next((l for l in f if l.startswith(('flags', 'Features'))), '')
+    except OSError: pass
+    return f'{platform.machine()} {platform.processor()} {flags.strip()}'
+
+def ort_session(path, # the .onnx file
+                threads:int|None=None, # onnxruntime's intra-op threads (default: its own choice)
+                cache=True, # True: keep the optimised graph in `cache_root()/'onnx'`; a folder: there; False: optimise at every start
+               ):
+    "An onnxruntime CPU session of `path`, fully optimised; the optimised graph is kept per machine, so that the next start skips the optimisation."
+    import hashlib, tempfile, onnxruntime as ort
+    from facenb.core import cache_root
+    path, level = Path(path), ort.GraphOptimizationLevel
+    def session(file, optimise:bool, save_to=None):
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = level.ORT_ENABLE_ALL if optimise else level.ORT_DISABLE_ALL
+        if threads: opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
+        if save_to: opts.optimized_model_filepath, opts.log_severity_level = str(save_to), 3  # no warning that it is machine-specific: it is kept per machine
+        return ort.InferenceSession(str(file), opts, providers=['CPUExecutionProvider'])
+    if not cache: return session(path, True)
+    folder = cache_root()/'onnx' if cache is True else Path(cache)
+    kept = folder/f"{hashlib.sha256(path.read_bytes() + f'{ort.__version__} {_cpu_key()}'.encode()).hexdigest()[:32]}.onnx"
+    if kept.is_file():
+        try: return session(kept, False)
+        except Exception: pass   # a damaged copy: optimise again, and replace it
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f'.{kept.name}.', suffix='.tmp'); os.close(fd)
+    except OSError: return session(path, True)   # no cache to write: optimise every time
+    try:
+        s = session(path, True, save_to=tmp)
+        os.replace(tmp, kept)
+    except Exception: s = None   # the copy could not be written (a full disk), or the file is no graph: said below
+    finally:
+        if os.path.exists(tmp): os.unlink(tmp)
+    return s or session(path, True)
+
+# %% ../nbs/13_inference.ipynb #724073d2
+REFINE = dict(radius=8, eps=1e-4, subsample=4)   # `guided_filter`'s settings for `OnnxPredictor(refine=True)` (chapter 09)
+
+class OnnxPredictor:
+    "A model exported by `export_predictor`, run by onnxruntime: `predict_batch(images) -> [(probabilities, mask)]`."
+    def __init__(self, path, # the .onnx file
+                 threads:int|None=None, # onnxruntime's intra-op threads (default: its own choice)
+                 refine:bool|dict|None=None, # edges by `guided_filter`: True (`REFINE`), a dict of its settings, False; None: the file's `facenb.refine`
+                ):
+        path = Path(path)
+        if not path.is_file(): raise FileNotFoundError(f'ONNX model {path} not found')
+        try: self.session = ort_session(path, threads)
+        except Exception as e: raise ValueError(f'{path} is not a readable ONNX model ({type(e).__name__}: {str(e)[:200]})') from None
+        meta = self.session.get_modelmeta().custom_metadata_map
+        if 'facenb.size' not in meta:
+            raise ValueError(f'{path} was not written by facenb export (no facenb metadata): export it with `facenb export`')
+        self.path, self.train_size = path, tuple(json.loads(meta['facenb.size']))
+        self.threshold, self.classes = json.loads(meta['facenb.threshold']), json.loads(meta['facenb.classes'])
+        own = json.loads(meta['facenb.refine']) if 'facenb.refine' in meta else None
+        self.refine = own if refine is None else ((own or dict(REFINE)) if refine is True else (dict(refine) if refine else None))
+
+    def _run(self, x:np.ndarray) -> np.ndarray:
+        return self.session.run(['probabilities'], {'image': x})[0]
+
+    def predict_batch(self, images:list, # photos: paths or arrays, any sizes
+                      size:tuple|None=None, # must be the exported size (or None)
+                      tta:bool=False, # also predict the mirrored photos and average
+                      threshold:float|None=None, # default: the exported threshold
+                     ) -> list:
+        "`(probabilities, mask)` of each photo at its own resolution, as `facenb.inference.predict_batch`."
+        if size is not None and tuple(size) != self.train_size:
+            raise ValueError(f'{self.path.name} was exported for {self.train_size[0]}x{self.train_size[1]}: export it again for another size')
+        threshold = self.threshold if threshold is None else threshold
+        rgbs = [as_rgb(im) for im in images]
+        fitted = [fit_photo(im, self.train_size) for im in rgbs]
+        x = np.stack([f for f, _ in fitted]).transpose(0, 3, 1, 2).astype(np.float32)/255
+        p = self._run(x)
+        if tta: p = (p + self._run(np.ascontiguousarray(x[..., ::-1]))[..., ::-1])/2
+        out = []
+        for pi, im, (_, (t, l, nh, nw)) in zip(p, rgbs, fitted):
+            h, w = im.shape[:2]
+            pi = np.stack([cv2.resize(np.ascontiguousarray(c[t:t+nh, l:l+nw]), (w, h), interpolation=cv2.INTER_LINEAR) for c in pi])
+            if self.refine and len(pi) == 1: pi = guided_filter(gray(im), pi[0], **self.refine)[None]
+            pi = pi.clip(0, 1)
+            if len(pi) == 1: out.append((pi[0], (pi[0] >= threshold).astype(np.uint8)))
+            else: out.append((pi, pi.argmax(0).astype(np.uint8)))
+        return out
+
+    def __repr__(self): return f'OnnxPredictor({str(self.path)!r}, size={self.train_size}, classes={self.classes}, refine={self.refine})'

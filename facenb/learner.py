@@ -132,6 +132,7 @@ def _write_history(out:Path, history:list):
 class Scorer:
     "A model on its device, with its loss, precision and memory format: `validate` scores it on batches."
     valid_dl = None  # a `Learner` has its validation loader here
+    boundary = False  # `evaluate` sets it: the meters add boundary IoU (binary models)
     def __init__(self, model:nn.Module, # a segmentation model returning logits
                  config:TrainConfig, # the run's options (device, amp, channels_last, n_classes, threshold, loss)
                  loss_func=None, # the loss (default: `get_loss(config.loss, **config.loss_kw)`)
@@ -156,7 +157,7 @@ class Scorer:
         return loss_sum, n
 
     def _new_meter(self) -> list:
-        return [SegmentationMeter(self.config.n_classes, self.config.threshold), 0., 0]  # meter, loss sum, images
+        return [SegmentationMeter(self.config.n_classes, self.config.threshold, boundary=self.boundary), 0., 0]  # meter, loss sum, images
 
 @patch
 @torch.no_grad()

@@ -5,9 +5,11 @@
 # %% auto #0
 __all__ = ['binary_counts', 'scores_from_counts', 'dice_score', 'jaccard_score', 'pixel_accuracy', 'precision_score',
            'recall_score', 'SegmentationMeter', 'segmentation_scores', 'multiclass_counts', 'confusion_matrix',
-           'per_class_scores']
+           'per_class_scores', 'mask_boundary', 'boundary_iou']
 
 # %% ../nbs/06_metrics.ipynb #45ba564b
+import cv2
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -88,14 +90,16 @@ class SegmentationMeter:
                  n_classes:int=1,        # 1: binary (sigmoid of one logit); >1: softmax over `n_classes` logits
                  threshold:float=0.5,    # binary: probability above which a pixel is foreground
                  ignore_index:int=None,  # mask value of pixels to leave out (e.g. 255), or None
+                 boundary:bool=False,    # binary: also the per-image mean `boundary_iou` (its bands at the batch's resolution)
                 ):
         if n_classes < 1: raise ValueError(f'n_classes must be 1 (binary) or the number of classes, not {n_classes}')
         self.n_classes, self.threshold, self.ignore_index = n_classes, threshold, ignore_index
+        self.boundary = boundary and n_classes == 1
         self.reset()
 
     def reset(self):
         "Forget everything seen so far."
-        self.n_images, self.sums = 0, dict.fromkeys(_SCORES, 0.0)
+        self.n_images, self.sums = 0, dict.fromkeys(_SCORES + (('boundary_iou',) if self.boundary else ()), 0.0)
         self.counts = torch.zeros(4 if self.n_classes == 1 else (self.n_classes, 4), dtype=torch.float64)
         self.confusion = None if self.n_classes == 1 else torch.zeros(self.n_classes, self.n_classes, dtype=torch.float64)
         return self
@@ -119,6 +123,7 @@ class SegmentationMeter:
             pred = torch.sigmoid(logits.float()) > self.threshold
             counts = binary_counts(pred, target == 1, valid)
             per_image = scores_from_counts(counts)
+            if self.boundary: per_image['boundary_iou'] = boundary_iou(*(a.reshape(len(a), *a.shape[-2:]) for a in (pred, target == 1)), average='none')
         else:
             if logits.ndim != 4 or logits.shape[1] != self.n_classes:
                 raise ValueError(f'expected logits N×{self.n_classes}×H×W, got {tuple(logits.shape)}')
@@ -127,7 +132,7 @@ class SegmentationMeter:
             self.confusion += cm.sum(0).double().cpu()
             keep = counts[:, 0, :].sum(-1) > 0                 # images with at least one valid pixel
             per_image = {k: v[keep] for k, v in _multiclass_image_scores(counts).items()}
-        for k in _SCORES: self.sums[k] += per_image[k].sum().item()
+        for k in self.sums: self.sums[k] += per_image[k].sum().item()
         self.n_images += len(per_image['dice'])
         self.counts += counts.sum(0).double().cpu()
         return self
@@ -135,7 +140,7 @@ class SegmentationMeter:
     def compute(self) -> dict:
         "Scores so far: per-image means (`dice`, `jaccard`, ...) and dataset-level values (`dice_micro`, ...)."
         if self.n_images == 0: raise ValueError('SegmentationMeter.compute() before any update(): no images seen')
-        res = {k: self.sums[k] / self.n_images for k in _SCORES}
+        res = {k: v / self.n_images for k, v in self.sums.items()}
         if self.n_classes == 1: micro = {k: v.item() for k, v in scores_from_counts(self.counts).items()}
         else:
             micro = {k: v.item() for k, v in _multiclass_image_scores(self.counts[None]).items()}
@@ -219,3 +224,32 @@ def per_class_scores(meter:SegmentationMeter, # a multi-class meter after its up
                       precision=s['precision'][c].item(), pixels=(true[c] / true.sum().clamp_min(1)).item())
            for c, name in enumerate(classes)}
     return dict(classes=classes, per_class=per, confusion=meter.confusion.long().tolist())
+
+# %% ../nbs/06_metrics.ipynb #4ba4dad0
+def mask_boundary(mask, # H×W mask (0/1 or bool; array or tensor)
+                  dilation_ratio:float=0.02, # the band's width as a fraction of the image diagonal
+                 ) -> np.ndarray:
+    "The mask's pixels within d of its contour (d = `dilation_ratio` × diagonal, rounded, at least 1), as uint8 0/1."
+    m = (np.asarray(mask.cpu() if isinstance(mask, Tensor) else mask) > 0).astype(np.uint8)
+    h, w = m.shape
+    d = max(1, int(round(dilation_ratio*np.sqrt(h*h + w*w))))
+    padded = cv2.copyMakeBorder(m, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)   # the image border is a contour too
+    inner = cv2.erode(padded, np.ones((3, 3), np.uint8), iterations=d)[1:h+1, 1:w+1]
+    return m - inner
+
+def boundary_iou(pred, # H×W or N×H×W predicted mask (0/1 or bool; array or tensor)
+                 target, # the true mask(s), same shape
+                 dilation_ratio:float=0.02, # band width as a fraction of the image diagonal (Cheng et al.: 0.02)
+                 average:str='image', # 'image': mean over the images; 'none': one score per image (a tensor)
+                ):
+    "Boundary IoU (Cheng et al. 2021): the IoU of the bands within d of each mask's contour; 1 where both masks are empty."
+    if average not in ('image', 'none'): raise ValueError(f"average must be 'image' or 'none', not {average!r}")
+    if tuple(pred.shape) != tuple(target.shape): raise ValueError(f'prediction {tuple(pred.shape)} and mask {tuple(target.shape)} differ in shape')
+    p, t = (pred[None], target[None]) if pred.ndim == 2 else (pred, target)
+    scores = []
+    for a, b in zip(p, t):
+        ba, bb = mask_boundary(a, dilation_ratio).astype(bool), mask_boundary(b, dilation_ratio).astype(bool)
+        union = (ba | bb).sum()
+        scores.append((ba & bb).sum()/union if union else 1.0)
+    scores = torch.tensor(scores, dtype=torch.float64)
+    return scores if average == 'none' else scores.mean()

@@ -9,26 +9,26 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import matplotlib.pyplot as plt
 
 from .core import record_path, atomic_write
 from .data import read_photo, check_threshold
 from .sources import mix_names, mix_key
-from .loaders import eval_transform
-from .train import TrainConfig, load_history
-from .compare import CPU_RECIPE
-from .inference import as_rgb
-from .deploy import OnnxPredictor
+from .inference import as_rgb, fit_photo, OnnxPredictor, REFINE
+# no torch, no trainer, no pyplot at the top: `person_mask` and `facenb predict` run on onnxruntime alone. The recipes
+# (which need the trainer) are built when first asked for (`__getattr__` below), the plots import pyplot themselves
 
 # %% auto #0
-__all__ = ['MIXED_DATA', 'MIXED_RECIPE', 'PEOPLE_RECIPE', 'PEOPLE_MODEL', 'per_dataset_scores', 'scores_markdown',
-           'plot_per_dataset', 'load_peer', 'peer_markdown', 'jaccard_gaps', 'compact_predictor', 'quantize_predictor',
-           'people_model', 'person_mask']
+__all__ = ['MIXED_DATA', 'PEOPLE_MODEL', 'per_dataset_scores', 'scores_markdown', 'plot_per_dataset', 'load_peer',
+           'peer_markdown', 'jaccard_gaps', 'compact_predictor', 'quantize_predictor', 'people_model', 'person_mask',
+           'with_refinement', 'MIXED_RECIPE', 'PEOPLE_RECIPE']
 
 # %% ../nbs/16_people.ipynb #a1d9ab54
 MIXED_DATA = 'portraits+human-segmentation+ccp'  # portraits, people in other scenes, full-length photos
-MIXED_RECIPE = replace(CPU_RECIPE, data=MIXED_DATA, data_weights={'portraits': 1, 'human-segmentation': 1, 'ccp': 1},
-                       epochs=26, out='runs/mixed-cpu-160')
+
+def _mixed_recipe():
+    from facenb.compare import CPU_RECIPE
+    return replace(CPU_RECIPE, data=MIXED_DATA, data_weights={'portraits': 1, 'human-segmentation': 1, 'ccp': 1},
+                   epochs=26, out='runs/mixed-cpu-160')
 
 # %% ../nbs/16_people.ipynb #b98064fd
 def per_dataset_scores(res:dict, # a result of `evaluate` (or `facenb evaluate`'s JSON)
@@ -56,6 +56,8 @@ def plot_per_dataset(history, # a run's history (list of epoch dicts) or its fol
                      metric:str='jaccard', # 'jaccard', 'dice' or 'loss'
                      title:str=None, ax=None):
     "Validation `metric` per epoch for each dataset of a mixed run, and overall."
+    import matplotlib.pyplot as plt
+    from facenb.train import load_history
     history = load_history(history) if isinstance(history, (str, Path)) else history
     groups = [k[len('n_valid_'):] for k in history[0] if k.startswith('n_valid_')]
     if ax is None: _, ax = plt.subplots(figsize=(6, 3.2))
@@ -86,7 +88,15 @@ def jaccard_gaps(peer:dict, # a `load_peer` record
     return {d: a[d]['jaccard'] - b[d]['jaccard'] for d in peer['datasets']}
 
 # %% ../nbs/16_people.ipynb #e22de2b2
-PEOPLE_RECIPE = replace(MIXED_RECIPE, arch='lite0', pretrained=True, epochs=22, threads=1, out='runs/people-lite0')
+def _people_recipe(): return replace(_mixed_recipe(), arch='lite0', pretrained=True, epochs=22, threads=1, out='runs/people-lite0')
+
+_RECIPES = {'MIXED_RECIPE': _mixed_recipe, 'PEOPLE_RECIPE': _people_recipe}
+_all_ = ['MIXED_RECIPE', 'PEOPLE_RECIPE']
+
+def __getattr__(name:str):
+    "`facenb.people.MIXED_RECIPE` and `PEOPLE_RECIPE`, built when first asked for: the trainer loads torch, `person_mask` needs neither."
+    if name in _RECIPES: return _RECIPES[name]()
+    raise AttributeError(f"module 'facenb.people' has no attribute {name!r}")
 
 # %% ../nbs/16_people.ipynb #a446f320
 def compact_predictor(src, # an ONNX predictor of `facenb.deploy.export_predictor` (float32 weights)
@@ -116,8 +126,7 @@ def quantize_predictor(src, # an ONNX predictor of `facenb.deploy.export_predict
     import onnx
     from onnxruntime.quantization import quantize_static, QuantFormat, QuantType, CalibrationDataReader
     pred = OnnxPredictor(src)
-    tfm = eval_transform(pred.train_size)
-    frames = [tfm(image=as_rgb(p))['image'].transpose(2, 0, 1)[None].astype(np.float32) / 255 for p in photos]
+    frames = [fit_photo(as_rgb(p), pred.train_size)[0].transpose(2, 0, 1)[None].astype(np.float32) / 255 for p in photos]
     class Reader(CalibrationDataReader):
         def __init__(self): self.it = iter(frames)
         def get_next(self):
@@ -151,3 +160,16 @@ def person_mask(photo, # a photo: a path, or an H×W×3 array
                ) -> np.ndarray:
     "Where the people are in `photo`: an H×W uint8 mask (1 = person) at the photo's own size, from the shipped model."
     return people_model().predict_batch([read_photo(photo)], threshold=check_threshold(threshold))[0][1]   # one rule for photos and thresholds
+
+# %% ../nbs/16_people.ipynb #7e2b8ffd
+def with_refinement(src, # an ONNX predictor (`facenb export`)
+                    dst, # the file to write (may be `src`)
+                    refine:dict|None, # `guided_filter` settings (radius, eps, subsample); None: no refinement
+                   ) -> Path:
+    "The predictor with `facenb.refine` metadata: `OnnxPredictor`, `facenb predict` and the demo page then refine its edges."
+    import onnx
+    m = onnx.load(str(src))
+    keep = [p for p in m.metadata_props if p.key != 'facenb.refine']
+    del m.metadata_props[:]; m.metadata_props.extend(keep)
+    if refine: m.metadata_props.add(key='facenb.refine', value=json.dumps(refine))
+    return atomic_write(dst, lambda tmp: onnx.save(m, tmp))

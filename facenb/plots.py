@@ -7,7 +7,6 @@ __all__ = ['class_colors', 'overlay', 'show_pairs', 'browse', 'show_batch']
 
 # %% ../nbs/92_plots.ipynb #08564498
 import numpy as np
-import torch
 import matplotlib.pyplot as plt
 from .data import FASSEG_PALETTE, BINARY_CLASSES
 
@@ -64,14 +63,18 @@ def browse(source, # a source
                                                         continuous_update=False, description='pair'))
 
 # %% ../nbs/92_plots.ipynb #0ed42437
+def _numpy(a):
+    "A tensor (on any device) or an array as a numpy array; torch is not imported for plain arrays."
+    return a.detach().cpu().numpy() if hasattr(a, 'detach') else np.asarray(a)
+
 def _as_hwc_uint8(img):
-    a = img.detach().cpu().numpy() if isinstance(img, torch.Tensor) else np.asarray(img)
+    a = _numpy(img)
     if a.ndim == 3 and a.shape[0] in (1, 3) and a.shape[-1] not in (1, 3): a = a.transpose(1, 2, 0)
     if a.dtype != np.uint8: a = (np.clip(a, 0, 1)*255).round().astype(np.uint8)
     return np.repeat(a, 3, axis=2) if a.shape[-1] == 1 else a
 
 def _as_labels(m, threshold=0.5):
-    a = m.detach().cpu().numpy() if isinstance(m, torch.Tensor) else np.asarray(m)
+    a = _numpy(m)
     if a.ndim == 3 and a.shape[0] > 1: return a.argmax(0)          # C×H×W scores
     if a.ndim == 3: a = a[0]
     return (a >= threshold).astype(np.int64) if np.issubdtype(a.dtype, np.floating) else a.astype(np.int64)

@@ -242,6 +242,7 @@ def evaluate(model_or_checkpoint, # an `nn.Module`, a checkpoint file or a run f
     classes = getattr(dl.dataset, 'classes', None)
     _check_evaluation_classes(classes, n_classes, ckpt, c.data)
     scorer = Scorer(model, c, loss_func=get_loss(c.loss, **c.loss_kw))  # the model's validation: no optimiser, no scaler
+    scorer.boundary = True   # boundary IoU beside Jaccard (binary models, at the evaluation's frame size)
     res = scorer.validate(dl, show=progress)
     if n_classes == 1 and res['n_images'] and float(scorer.valid_meter.counts[[0, 2]].sum()) == 0:  # no true positive, no false negative
         raise ValueError(f"every mask of {c.data if isinstance(data, (str, Path)) or data is None else 'the data'} ({split}) is empty "

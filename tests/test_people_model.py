@@ -35,6 +35,30 @@ def test_predict_cuts_out_a_person_without_a_checkpoint(run_facenb, tmp_path):
     assert alpha[300:, 150:360].mean() > 0.9 and alpha[:80, :80].mean() < 0.05 and alpha[:80, -80:].mean() < 0.05
 
 
+def test_cutouts_take_the_refined_probability_as_alpha_and_the_mask_stays_binary(run_facenb, tmp_path):
+    "The cut-out's alpha and the blur's blend are the probability refined with the photo (guided filter), not the stretched one."
+    from facenb.inference import OnnxPredictor, as_rgb, blur_background
+    (tmp_path/'photos').mkdir()
+    Image.open(HOPPER).save(tmp_path/'photos'/'hopper.png')   # lossless: the command reads the very pixels used below
+    for mode in ('cutout', 'blur', 'mask'):
+        r = run_facenb('predict', 'photos', '--out', mode, '--mode', mode, '--no-progress')
+        assert r.returncode == 0, r.stderr
+    model = people_model()
+    assert model.refine, 'the shipped model carries its refinement settings'
+    photo = as_rgb(str(tmp_path/'photos'/'hopper.png'))
+    refined = model.predict_batch([photo])[0][0]
+    stretched = OnnxPredictor(model.path, refine=False).predict_batch([photo])[0][0]
+    alpha = np.asarray(Image.open(tmp_path/'cutout'/'hopper.png'))[..., 3].astype(int)
+    band = (stretched > 0.02) & (stretched < 0.98)   # the soft band around the person, where the two differ
+    assert np.abs(alpha - np.round(refined*255)).max() <= 1
+    assert np.abs(alpha - np.round(stretched*255))[band].mean() > 10   # not the stretched probability
+    blur = np.asarray(Image.open(tmp_path/'blur'/'hopper.jpg')).astype(int)
+    assert np.abs(blur - blur_background(photo, refined).astype(int)).mean() < 2     # JPEG's error only
+    assert np.abs(blur - blur_background(photo, stretched).astype(int))[band].mean() > 2 * np.abs(blur - blur_background(photo, refined).astype(int))[band].mean()
+    mask = np.asarray(Image.open(tmp_path/'mask'/'hopper.png'))
+    assert set(np.unique(mask)) == {0, 255} and ((mask > 0) == (refined >= model.threshold)).all()
+
+
 @pytest.mark.skipif(not os.environ.get('FACENB_DATA'), reason='needs the datasets (FACENB_DATA)')
 def test_shipped_model_finds_people_in_validation_photos():
     "On validation photos of each dataset (never trained on), the shipped model's masks overlap the published ones."

@@ -21,6 +21,9 @@ def test_train_then_evaluate_synthetic(run_facenb, tmp_path):
     res = json.loads((run/'eval-synthetic-valid.json').read_text())
     best = max(history(run), key=lambda h: h['val_jaccard'])
     assert res['n_images'] == 4 and abs(res['jaccard'] - best['val_jaccard']) < 1e-6
+    # boundary IoU (Cheng et al. 2021) beside Jaccard: printed, and saved in the evaluation's JSON
+    assert f"boundary_iou: {res['boundary_iou']:.3f}" in r.stdout, r.stdout
+    assert 0 <= res['boundary_iou'] <= 1
 
 def test_resume_continues_a_run(run_facenb, tmp_path):
     args = ['--data', 'synthetic', '--n-samples', '16', '--out', 'runs/r', *TINY]

@@ -1,5 +1,5 @@
-// facenb's people model in the browser: the steps of `OnnxPredictor.predict_batch` (facenb/deploy.py) in JavaScript,
-// so that the mask on this page is the mask `facenb predict` writes. Chapter 15 (deploy) explains this file.
+// facenb's people model in the browser: the steps of `OnnxPredictor.predict_batch` (facenb/inference.py) in JavaScript,
+// so that the mask on this page is the mask `facenb predict` writes. Lesson 15 (deploy) explains this file.
 const $ = id => document.getElementById(id);
 
 // 1. Where the photo goes in the model's frame: `facenb.loaders.fit_box`.
@@ -74,9 +74,46 @@ export function resizeArea(rgba, [h, w], [nh, nw]) {   // cv2.resize(photo, (nw,
 export const resizeLinear = (src, [h, w], [nh, nw]) =>    // cv2.resize(probabilities, (nw, nh)): float32, one channel
   separable(src, [h, w], 1, 1, nw, linearTaps(w, nw), linearTaps(h, nh));
 
-// 3. The model: onnxruntime-web, served with this page (never from a CDN); WebGPU where the browser has it.
-const params = new URLSearchParams(location.search);
+// 3. Edges at the photo's resolution: `facenb.inference.guided_filter` (He et al.'s fast guided filter, gray guide).
+//    The guide is OpenCV's RGB to gray (15-bit fixed point, as cv2.cvtColor rounds) over 255; the window means are
+//    sums over the window divided by the number of its pixels inside the photo (cumulative sums here, a box filter there).
+export function grayGuide(rgba, n) {
+  const g = new Float32Array(n);
+  for (let i = 0; i < n; i++) g[i] = ((rgba[4 * i] * 9798 + rgba[4 * i + 1] * 19235 + rgba[4 * i + 2] * 3735 + 16384) >> 15) / 255;
+  return g;
+}
+function boxMean(a, h, w, r) {        // Float64Array h×w -> the mean over each (2r+1)×(2r+1) window cut at the borders
+  const W = w + 1, S = new Float64Array((h + 1) * W), out = new Float64Array(h * w);
+  for (let y = 0; y < h; y++) for (let x = 0, row = 0; x < w; x++) { row += a[y * w + x]; S[(y + 1) * W + x + 1] = S[y * W + x + 1] + row; }
+  for (let y = 0; y < h; y++) {
+    const y0 = Math.max(0, y - r), y1 = Math.min(h, y + r + 1);
+    for (let x = 0; x < w; x++) {
+      const x0 = Math.max(0, x - r), x1 = Math.min(w, x + r + 1);
+      out[y * w + x] = (S[y1 * W + x1] - S[y0 * W + x1] - S[y1 * W + x0] + S[y0 * W + x0]) / ((y1 - y0) * (x1 - x0));
+    }
+  }
+  return out;
+}
+export function guidedFilter(guide, p, [h, w], {radius = 8, eps = 1e-3, subsample = 4} = {}) {
+  const s = Math.max(1, subsample), hs = Math.ceil(h / s), ws = Math.ceil(w / s), r = Math.max(1, roundEven(radius / s));
+  const n = hs * ws, I = new Float64Array(n), P = new Float64Array(n), IP = new Float64Array(n), II = new Float64Array(n);
+  for (let y = 0; y < hs; y++) for (let x = 0; x < ws; x++) {        // every s-th pixel: guide[::s, ::s]
+    const k = y * ws + x, g = guide[y * s * w + x * s], q = p[y * s * w + x * s];
+    I[k] = g; P[k] = q; IP[k] = g * q; II[k] = g * g;
+  }
+  const mI = boxMean(I, hs, ws, r), mP = boxMean(P, hs, ws, r), mIP = boxMean(IP, hs, ws, r), mII = boxMean(II, hs, ws, r);
+  const a = new Float64Array(n), b = new Float64Array(n);
+  for (let k = 0; k < n; k++) { a[k] = (mIP[k] - mI[k] * mP[k]) / (mII[k] - mI[k] * mI[k] + eps); b[k] = mP[k] - a[k] * mI[k]; }
+  const A = resizeLinear(Float32Array.from(boxMean(a, hs, ws, r)), [hs, ws], [h, w]);
+  const B = resizeLinear(Float32Array.from(boxMean(b, hs, ws, r)), [hs, ws], [h, w]);
+  const q = new Float32Array(h * w);
+  for (let i = 0; i < h * w; i++) q[i] = Math.fround(A[i] * guide[i]) + B[i];
+  return q;
+}
+
+// 4. The model: onnxruntime-web, served with this page (never from a CDN); WebGPU where the browser has it.
 async function loadModel() {
+  const params = new URLSearchParams(location.search);
   const info = await (await fetch('model.json')).json();
   if (!info.model) throw Object.assign(new Error(info.notice), {notice: true});
   const gpu = params.get('backend') !== 'wasm' && navigator.gpu && await navigator.gpu.requestAdapter().catch(() => null);
@@ -88,9 +125,11 @@ async function loadModel() {
   return {...info, ort, session, backend: gpu ? 'WebGPU' : 'WebAssembly', threads: ort.env.wasm.numThreads};
 }
 
-// 4. One photo: fit it in the frame and pad with zeros (`eval_transform`), run the model, and bring the
-//    probabilities back to the photo's size (`predict_batch`). The mask is `probabilities >= threshold`.
-async function predict(model, {data, width: w, height: h}) {
+// 5. One photo (or one camera frame): fit it in the frame and pad with zeros (`fit_photo`), run the model, bring the
+//    probabilities back to the photo's size, refine their edges with the photo as the guide when the model's file
+//    asks for it (`facenb.refine`), and clip to [0, 1]: `OnnxPredictor.predict_batch`. `prob` is the cut-out's alpha;
+//    the mask is `prob >= threshold`. `image` is an ImageData (or anything with data, width, height: RGBA bytes).
+export async function segment(model, {data, width: w, height: h}) {
   const [H, W] = model.frame, box = fitBox([h, w], model.size);
   const fitted = resizeArea(data, [h, w], [box.height, box.width]);
   const x = new Float32Array(3 * H * W);     // N×3×H×W in [0, 1], zeros around the photo (the padding)
@@ -105,11 +144,13 @@ async function predict(model, {data, width: w, height: h}) {
     const start = (box.top + y) * W + box.left;
     crop.set(probabilities.data.subarray(start, start + box.width), y * box.width);
   }
-  const prob = resizeLinear(crop, [box.height, box.width], [h, w]).map(p => Math.min(1, Math.max(0, p)));
-  return {prob, ms};
+  let prob = resizeLinear(crop, [box.height, box.width], [h, w]);
+  if (model.refine) prob = guidedFilter(grayGuide(data, h * w), prob, [h, w], model.refine);
+  return {prob: prob.map(p => Math.min(1, Math.max(0, p))), ms};
 }
 
-// 5. What the reader sees: the mask, the cut-out (transparent or on a colour), or the background blurred.
+// 6. What the reader sees: the mask, the cut-out (transparent or on a colour), or the background blurred; the cut-out
+//    and the blur take the (refined) probability as alpha, as `facenb predict --mode cutout` does.
 function show(state) {
   const {image, prob} = state, {width: w, height: h} = image, threshold = +$('threshold').value;
   const mask = state.mask = Uint8Array.from(prob, p => p >= threshold);
@@ -119,7 +160,7 @@ function show(state) {
   const pixels = new ImageData(new Uint8ClampedArray(image.data), w, h);
   const d = pixels.data;
   for (let i = 0; i < mask.length; i++)
-    if (view === 'mask') d[4 * i] = d[4 * i + 1] = d[4 * i + 2] = mask[i] * 255; else d[4 * i + 3] = mask[i] * 255;
+    if (view === 'mask') d[4 * i] = d[4 * i + 1] = d[4 * i + 2] = mask[i] * 255; else d[4 * i + 3] = Math.round(prob[i] * 255);
   const layer = new OffscreenCanvas(w, h);
   layer.getContext('2d').putImageData(pixels, 0, 0);
   ctx.clearRect(0, 0, w, h);
@@ -158,7 +199,7 @@ async function main() {
     state.image = await readPhoto(file);
     const readMs = performance.now() - t0;
     status(`Segmenting ${file.name}…`);
-    const {prob, ms} = await predict(model, state.image);
+    const {prob, ms} = await segment(model, state.image);
     state.prob = prob;
     window.facenbDemo.last = {name: file.name, width: state.image.width, height: state.image.height, ms, readMs, backend: model.backend};
     $('controls').disabled = false;
@@ -179,6 +220,8 @@ async function main() {
   $('controls').addEventListener('input', () => state.prob && show(state));
 }
 
-window.facenbDemo = {runs: 0, last: null};     // what the browser test reads (tests/test_demo_browser.py)
-window.facenbDemo.ready = main().finally(() =>     // then keep copies for offline use (docs/demo/sw.js)
-  'serviceWorker' in navigator && navigator.serviceWorker.register('sw.js').catch(() => {}));
+if (typeof document !== 'undefined') {            // the page (Node.js imports the functions above to test them)
+  window.facenbDemo = {runs: 0, last: null};     // what the browser test reads (tests/test_demo_browser.py)
+  window.facenbDemo.ready = main().finally(() =>     // then keep copies for offline use (docs/demo/sw.js)
+    'serviceWorker' in navigator && navigator.serviceWorker.register('sw.js').catch(() => {}));
+}
