@@ -79,6 +79,7 @@ def execute(path:Path, flags:set=None):
             cell.source = cell.source.rstrip() + '\npass'  # a last statement that has no value keeps the prints
         cell['outputs'] = []                             # a cell that prints nothing now must not keep its old outputs
         return False
+    import matplotlib; matplotlib.rcdefaults()   # each notebook from matplotlib's defaults: one run's rcParams must not leak into the next's
     k = CaptureShell(path)
     err = None
     with working_directory(path.parent):

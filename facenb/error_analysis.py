@@ -12,7 +12,7 @@ import albumentations as A
 from scipy import ndimage
 from .core import atomic_write_text, record_path
 from .loaders import fit_box, _pad_size
-from .inference import as_rgb
+from .inference import as_rgb, guided_filter, gray
 from .augment import jaccard_per_photo
 
 # %% auto #0
@@ -96,7 +96,9 @@ def predict_padded(predictor, # an `OnnxPredictor` (e.g. `facenb.people.people_m
     out = []
     for pi, im in zip(probs[:, 0], rgbs):
         h, w = im.shape[:2]; t, l, nh, nw = fit_box((h, w), size)
-        pr = cv2.resize(np.ascontiguousarray(pi[t:t+nh, l:l+nw]), (w, h), interpolation=cv2.INTER_LINEAR).clip(0, 1)
+        pr = cv2.resize(np.ascontiguousarray(pi[t:t+nh, l:l+nw]), (w, h), interpolation=cv2.INTER_LINEAR)
+        if predictor.refine: pr = guided_filter(gray(im), pr, **predictor.refine)   # the edges, as the predictor refines them
+        pr = pr.clip(0, 1)
         out.append((pr, (pr >= th).astype(np.uint8)))
     return out
 

@@ -459,7 +459,7 @@ def ort_session(path, # the .onnx file
     return s or session(path, True)
 
 # %% ../nbs/13_inference.ipynb #724073d2
-REFINE = dict(radius=8, eps=1e-4, subsample=4)   # `guided_filter`'s settings for `OnnxPredictor(refine=True)` (chapter 09)
+REFINE = dict(radius=8, eps=1e-4, subsample=4)   # `guided_filter`'s settings for `OnnxPredictor(refine=True)` (lesson 16)
 
 class OnnxPredictor:
     "A model exported by `export_predictor`, run by onnxruntime: `predict_batch(images) -> [(probabilities, mask)]`."

@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from .core import atomic_write, remove_partial_writes
+from .inference import guided_filter, gray
 
 # %% auto #0
 __all__ = ['VIDEO_EXTS', 'FORMATS', 'VIDEO_MODES', 'MOTIONS', 'SMOOTHING', 'video_info', 'frames', 'write_video',
@@ -131,9 +132,12 @@ class FrameSegmenter:
 
     def full(self, low:np.ndarray, # a `low_res` map (possibly smoothed)
              hw:tuple, # the frame's (height, width)
+             frame:np.ndarray|None=None, # the frame itself: the guide of the predictor's edge refinement (None: none)
             ) -> np.ndarray:
-        "Probabilities at the frame's size (bilinear, as `OnnxPredictor.predict_batch`), float32 in [0, 1]."
-        return np.clip(cv2.resize(np.ascontiguousarray(low), (hw[1], hw[0]), interpolation=cv2.INTER_LINEAR), 0, 1)
+        "Probabilities at the frame's size, float32 in [0, 1]: bilinear, then refined with the frame as the guide when the predictor's file asks for it (`OnnxPredictor.predict_batch`'s steps)."
+        p = cv2.resize(np.ascontiguousarray(low), (hw[1], hw[0]), interpolation=cv2.INTER_LINEAR)
+        if frame is not None and self.predictor.refine: p = guided_filter(gray(frame), p, **self.predictor.refine)
+        return np.clip(p, 0, 1)
 
 # %% ../nbs/18_video.ipynb #eb56208c
 MOTIONS = ('pan', 'zoom', 'shake', 'light', 'still')
@@ -223,7 +227,7 @@ def person_probs(frames, # an iterable of H×W×3 uint8 RGB frames (e.g. `frames
                 ):
     "P(person) of each frame at the frame's size (float32 H×W), smoothed over time at the model's resolution."
     seg, smooth = segmenter or FrameSegmenter(), MaskSmoother(smoothing, strength)
-    for f in frames: yield seg.full(smooth(seg.low_res(f)), f.shape[:2])
+    for f in frames: yield seg.full(smooth(seg.low_res(f)), f.shape[:2], f)
 
 # %% ../nbs/18_video.ipynb #cc785553
 def _blurred(frame:np.ndarray, strength:float=0.03) -> np.ndarray:
@@ -398,7 +402,7 @@ def _run_pipeline(c, out, seg, smooth, mode, background, threshold, src, progres
             if kind == 'error': raise x
             if kind is _END: break
             if kind == 'v':
-                prob = seg.full(smooth(seg.low_res(x)), x.shape[:2])
+                prob = seg.full(smooth(seg.low_res(x)), x.shape[:2], x)
                 x = composite(x, prob, mode, background, threshold)
                 n += 1
                 if bar is not None and (n % 5 == 0 or n == total):

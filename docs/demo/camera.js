@@ -3,7 +3,7 @@
 // and `MaskSmoother('mediapipe')` (chapter 18, video): fitted in the model's input, P(person) at the model's
 // resolution, blended with the previous frame's where it is uncertain, then brought to the frame's size. The frames
 // never leave the page: nothing is sent anywhere. Without a camera, a visitor tries the sample photos instead.
-import {fitBox, resizeArea, areaTaps, linearTaps} from './demo.js';
+import {fitBox, resizeArea, areaTaps, linearTaps, guidedFilter, grayGuide} from './demo.js';
 const $ = id => document.getElementById(id);
 
 // 1. MediaPipe's smoothing rule (`facenb.video.uncertainty` and `MaskSmoother`): where the new probability is
@@ -59,7 +59,7 @@ export function fastResizers([h, w], [nh, nw]) {     // (rgba -> fitted RGB byte
 }
 
 // 3. One frame (an ImageData): `FrameSegmenter.low_res` (the model's probabilities over the frame's box), the
-//    smoothing, then `FrameSegmenter.full` (bilinear to the frame's size, clipped to [0, 1]).
+//    smoothing, then `FrameSegmenter.full` (bilinear to the frame's size, refined as the model's file asks, clipped to [0, 1]).
 export async function segmentFrame(model, {data, width: w, height: h}, prev) {
   const t0 = performance.now(), [H, W] = model.frame, box = fitBox([h, w], model.size);
   const {fit, up} = fastResizers([h, w], [box.height, box.width]), fitted = fit(data);
@@ -75,7 +75,11 @@ export async function segmentFrame(model, {data, width: w, height: h}, prev) {
     low.set(probabilities.data.subarray(start, start + box.width), y * box.width);
   }
   const smoothed = smooth(low, prev);
-  const prob = up(smoothed);
+  let prob = up(smoothed);
+  if (model.refine) {   // edges at the frame's resolution, with the frame as the guide: `FrameSegmenter.full`, as photos get
+    prob = guidedFilter(grayGuide(data, h * w), prob, [h, w], model.refine);
+    for (let i = 0; i < prob.length; i++) prob[i] = Math.min(1, Math.max(0, prob[i]));
+  }
   return {prob, low: smoothed, ms: {fit: t1 - t0, model: t2 - t1, 'smooth + resize': performance.now() - t2}};
 }
 
