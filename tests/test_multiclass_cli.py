@@ -96,7 +96,9 @@ def test_a_colour_far_from_every_class_names_the_file(run_facenb, tmp_path):
     lab[12:16, 8:22] = (255, 255, 255)                   # white: no FASSEG class
     Image.fromarray(lab).save(root/'Train_Labels'/'1.png'); Image.fromarray(lab).save(root/'Train_RGB'/'1.png')
     r = run_facenb('data', 'fasseg', '--root', tmp_path/'data')
-    assert one_line(r) and "Train_Labels/1.png': colour (255, 255, 255) covers 4.7% of the pixels" in r.stderr, r.stderr
+    # `facenb data` lists every problem (stdout), then fails in one line (stderr)
+    assert one_line(r) and 'cannot be trained on' in r.stderr, r.stderr
+    assert "Train_Labels/1.png': colour (255, 255, 255) covers 4.7% of the pixels" in r.stdout, r.stdout
 
 @pytest.mark.parametrize('args, message', [
     (['--n-classes', '5', '--loss', 'ce'], "has 3 classes ['background', 'head', 'body']: set n_classes=3"),
