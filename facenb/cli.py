@@ -283,7 +283,7 @@ def _output_folder(args) -> Path|None:
 def _one_writer(args):
     "The command is the one writer of its output folder while it runs, and what it wrote there goes into the folder's manifest."
     folder = _output_folder(args)
-    if folder is None: yield; return
+    if folder is None or os.environ.get('RANK', '0') != '0': yield; return   # under torchrun rank 0 is the writer
     with folder_lock(folder, f'facenb {args.command} {folder}'):
         before = folder_state(folder)
         try: yield

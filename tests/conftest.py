@@ -69,6 +69,11 @@ def torch_threads():
 TINY = ['--arch', 'unet', '--model-kw', '{"base": 8, "depth": 3}', '--size', '64x48', '--bs', '4', '--threads', '1',
         '--no-progress', '--data', 'synthetic', '--n-samples', '16']
 
+def listing(folder) -> list:
+    "The names in `folder`, less the manifest in which facenb records what it wrote there (`facenb.core.MANIFEST`)."
+    from facenb.core import MANIFEST
+    return sorted(p.name for p in Path(folder).iterdir() if p.name != MANIFEST)
+
 def snapshot(folder): return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(Path(folder).rglob('*')) if p.is_file()}
 def one_line(err): return len(err.strip().splitlines()) == 1 and 'Traceback' not in err
 

@@ -3,7 +3,7 @@ import csv, json, os, subprocess, sys
 from pathlib import Path
 import pytest
 import torch
-from conftest import data_env
+from conftest import data_env, listing
 
 # 44 images: 33 to train (17 per process, one of them repeated), 11 to validate (6 + 5: uneven shards)
 TINY = ['--data', 'synthetic', '--n-samples', '44', '--valid-pct', '0.25', '--arch', 'unet', '--model-kw', '{"base": 8, "depth": 3}',
@@ -36,7 +36,7 @@ def test_two_processes_write_one_run_and_validate_the_whole_split(straight):
     cwd, stdout = straight
     out = cwd/'runs'/'straight'
     assert stdout.count('train_loss: ') == 2 and stdout.count('best val_jaccard') == 1, stdout  # rank 0 alone logs
-    assert sorted(p.name for p in out.iterdir()) == FILES                                  # one set, no temporary files
+    assert listing(out) == FILES                                  # one set, no temporary files
     h = history(out)
     assert [r['epoch'] for r in h] == [1, 2] and len(list(csv.DictReader(open(out/'history.csv')))) == 2
     assert [(r['n_train'], r['n_valid']) for r in h] == [(32, 11)] * 2                    # global counts

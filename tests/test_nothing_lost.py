@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from conftest import listing
 
 TINY = ['--arch', 'unet', '--model-kw', '{"base": 8, "depth": 3}', '--size', '64x48', '--bs', '4', '--threads', '1',
         '--no-progress', '--data', 'synthetic', '--n-samples', '16']
 RUN_FILES = ['best.pt', 'config.json', 'history.csv', 'history.json', 'last.pt']
 
-def snapshot(folder): return {p.name: p.read_bytes() for p in sorted(Path(folder).iterdir())}
+def snapshot(folder): return {n: (Path(folder)/n).read_bytes() for n in listing(folder)}
 def one_line(r): return len(r.stderr.strip().splitlines()) == 1 and 'Traceback' not in r.stderr
 
 @pytest.fixture
@@ -79,14 +80,14 @@ def test_sigterm_saves_the_run_and_leaves_no_partial_file(tmp_path, run_facenb):
     out, err = p.communicate(timeout=120)
     assert p.returncode == 130, err
     run = tmp_path/'runs'/'k'
-    assert sorted(q.name for q in run.iterdir()) == RUN_FILES     # no temporary file
+    assert listing(run) == RUN_FILES     # no temporary file
     ck = torch.load(run/'last.pt', weights_only=True)
     hist = json.loads((run/'history.json').read_text())
     assert ck['interrupted'] and 1 <= len(hist) <= ck['epoch']    # the history never claims more than the checkpoint
     (run/'.last.pt.ab12cd34.tmp').write_bytes(b'\0' * 1000)       # what a kill -9 during a write would leave
     r = run_facenb('train', '--resume', 'runs/k', '--epochs', str(ck['epoch'] + 1), '--no-progress')
     assert r.returncode == 0 and 'removed 1 partly written file' in r.stdout, r.stdout + r.stderr
-    assert sorted(q.name for q in run.iterdir()) == RUN_FILES
+    assert listing(run) == RUN_FILES
 
 def test_checkpoint_errors_name_the_file(run_facenb, run, tmp_path):
     ck = torch.load(run/'last.pt', weights_only=True)
@@ -130,7 +131,7 @@ def test_predict_fails_when_not_everything_was_done(run_facenb, run, photos, tmp
     (photos/'broken.jpg').write_bytes(b'not a jpeg')
     r = run_facenb('predict', '--checkpoint', 'runs/r', 'photos', '--out', 'masks', '--no-progress')
     assert r.returncode == 1 and '1 of 4 images failed: broken.jpg' in r.stderr, r.stderr
-    assert sorted(p.name for p in (tmp_path/'masks').iterdir()) == ['p0.png', 'p1.png', 'p2.png']
+    assert listing(tmp_path/'masks') == ['p0.png', 'p1.png', 'p2.png']
     (tmp_path/'empty').mkdir()
     r = run_facenb('predict', '--checkpoint', 'runs/r', 'empty', '--out', 'nothing', '--no-progress')
     assert r.returncode == 1 and one_line(r) and 'no photos in empty' in r.stderr, r.stderr

@@ -14,7 +14,7 @@ from facenb.data import DATASETS, data_root
 from facenb.download import _extract
 from facenb.sources import synthetic_people, get_source
 from facenb.loaders import SegmentationDataset
-from conftest import TINY, snapshot, one_line
+from conftest import TINY, snapshot, one_line, listing
 
 # --- atomic writes -------------------------------------------------------------------------------------------------
 
@@ -51,8 +51,9 @@ def test_outputs_follow_the_umask(tmp_path, umask):
 
 def test_a_run_follows_the_umask(run):
     mask = os.umask(0); os.umask(mask)
+    from facenb.core import MANIFEST   # the record of what facenb wrote there follows it too
     assert {p.name: p.stat().st_mode & 0o777 for p in run.iterdir()} == {n: 0o666 & ~mask for n in
-                                                                       ['best.pt', 'config.json', 'history.csv', 'history.json', 'last.pt']}
+                                                                       ['best.pt', 'config.json', 'history.csv', 'history.json', 'last.pt', MANIFEST]}
 
 def test_a_failed_write_names_the_file_and_the_cause(tmp_path):
     import errno
@@ -209,7 +210,7 @@ def test_overwrite_replaces_the_old_run_once_the_new_one_has_an_epoch(facenb, ru
     (run/'notes.txt').write_text('mine')
     status, out, err = facenb('train', *TINY, '--epochs', '2', '--out', 'runs/r', '--overwrite', '--seed', '3')
     assert status == 0, err
-    assert sorted(p.name for p in run.iterdir()) == ['best.pt', 'config.json', 'history.csv', 'history.json', 'last.pt', 'notes.txt']
+    assert listing(run) == ['best.pt', 'config.json', 'history.csv', 'history.json', 'last.pt', 'notes.txt']
     assert json.loads((run/'config.json').read_text())['seed'] == 3 and len(json.loads((run/'history.json').read_text())) == 2
 
 # --- evaluate --------------------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from PIL import Image
 
 from facenb import cli
 from facenb.sources import synthetic_people
-from conftest import TINY, snapshot, one_line
+from conftest import TINY, snapshot, one_line, listing
 
 SMALL = 'small={"arch": "unet", "model_kw": {"base": 8, "depth": 3}}'
 COMPARE = ['--data', 'synthetic', '--n-samples', '24', '--size', '64x48', '--bs', '4', '--epochs', '1', '--threads', '1',
@@ -38,7 +38,7 @@ def test_compare_overwrite_that_fails_keeps_the_old_comparison(facenb, compariso
     assert 'is back as it was' in out or 'invalid option' in err, out + err  # put back, or refused before anything moved
     if '--lr' in bad: assert 'is back as it was' in out and 'not finite' in err, out + err
     assert snapshot(comparison) == before                               # byte for byte, the user's files included
-    assert sorted(p.name for p in comparison.iterdir()) == ['notes.txt', 'plan.json', 'results.csv', 'results.json', 'small']
+    assert listing(comparison) == ['notes.txt', 'plan.json', 'results.csv', 'results.json', 'small']
 
 def test_compare_overwrite_interrupted_after_training_puts_everything_back(facenb, comparison, monkeypatch):
     "Ctrl-C once both models are trained (the new one, resnet34, in a folder of its own): the old comparison, and only it."
@@ -80,7 +80,7 @@ def test_predict_that_writes_nothing_leaves_no_empty_out(facenb, run, tmp_path):
     photo = tmp_path/'photo.jpg'
     Image.fromarray(synthetic_people(1, size=(80, 60), seed=2)[0][0]).save(photo)
     status, out, err = facenb('predict', '--checkpoint', 'runs/r', 'bad', photo, '--out', 'half/masks', '--no-progress')
-    assert status == 1 and [p.name for p in (tmp_path/'half'/'masks').iterdir()] == ['photo.png'], err  # what was done stays
+    assert status == 1 and listing(tmp_path/'half'/'masks') == ['photo.png'], err  # what was done stays
 
 def test_predict_stopped_before_a_photo_is_written_leaves_no_empty_out(facenb, run, tmp_path, monkeypatch):
     from facenb import inference
@@ -110,7 +110,7 @@ def test_export_that_fails_leaves_no_empty_out_folder(facenb, run, tmp_path, mon
 def test_export_half_writes_only_out(facenb, run, tmp_path):
     status, out, err = facenb('export', '--checkpoint', 'runs/r', '--out', 'deploy/m.onnx', '--half')
     assert status == 0, err
-    assert [p.name for p in (tmp_path/'deploy').iterdir()] == ['m.onnx']   # no float32 file left beside it
+    assert listing(tmp_path/'deploy') == ['m.onnx']   # no float32 file left beside it
 
 def test_every_photo_of_a_folder_that_pil_reads_is_segmented(facenb, run, tmp_path):
     "GIF, JFIF, PPM and a file without extension are read like a JPEG; a text file is named as skipped, and not an error."
@@ -121,7 +121,7 @@ def test_every_photo_of_a_folder_that_pil_reads_is_segmented(facenb, run, tmp_pa
     Image.fromarray(imgs[4]).save(d/'e.jpg'); (d/'notes.txt').write_text('not a photo')
     status, out, err = facenb('predict', '--checkpoint', 'runs/r', 'photos', '--out', 'masks', '--no-progress')
     assert status == 0, err
-    assert sorted(p.name for p in (tmp_path/'masks').iterdir()) == ['a.png', 'b.png', 'c.png', 'd.png', 'e.png']
+    assert listing(tmp_path/'masks') == ['a.png', 'b.png', 'c.png', 'd.png', 'e.png']
     assert 'skipped 1 file of photos that is not an image (notes.txt)' in out and '5 of 5 photos written' in out, out
     assert out.count('photos written') == 1                             # the summary, once
     by_name = {}

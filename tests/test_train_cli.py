@@ -3,6 +3,7 @@ import json, os
 import numpy as np
 import pytest
 from PIL import Image
+from conftest import listing
 
 TINY = ['--arch', 'unet', '--model-kw', '{"base": 8, "depth": 3}', '--size', '64x48', '--bs', '4', '--threads', '1',
         '--no-progress']
@@ -76,7 +77,7 @@ def test_predict_writes_results_and_skips_unreadable_files(run_facenb, tmp_path)
     r = run_facenb('predict', '--checkpoint', 'runs/m', 'photos', '--out', 'out', '--mode', 'replace', '--bg', 'bg.png', '--no-progress')
     assert r.returncode == 1, r.stderr   # written what it could, and said that one photo failed
     assert 'broken.jpg' in r.stdout + r.stderr and '2 of 3 photos written' in r.stdout, r.stdout + r.stderr
-    outs = sorted(p.name for p in (tmp_path/'out').iterdir())
+    outs = listing(tmp_path/'out')
     assert len(outs) == 2 and all(Image.open(tmp_path/'out'/n).size == (75, 100) for n in outs)
     r = run_facenb('predict', '--checkpoint', 'runs/m', 'photos', '--out', 'out2', '--mode', 'replace', '--no-progress')
     assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1, r.stderr   # replace without --bg
