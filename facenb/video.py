@@ -204,10 +204,10 @@ SMOOTHING = ('none', 'ema', 'mediapipe')
 class MaskSmoother:
     "Temporal smoothing of a stream of probability maps: 'none', 'ema' (a moving average) or 'mediapipe' (the previous map where the new one is uncertain)."
     def __init__(self, kind:str='mediapipe', # one of `SMOOTHING`
-                 strength:float|None=None, # ema: weight of the past (default 0.5); mediapipe: `combine_with_previous_ratio` (default 0.7)
+                 strength:float|None=None, # ema: weight of the past (default 0.5); mediapipe: `combine_with_previous_ratio` (default 0.9: the record below)
                 ):
         if kind not in SMOOTHING: raise ValueError(f"unknown smoothing {kind!r}: choose one of {', '.join(map(repr, SMOOTHING))}")
-        self.kind, self.strength = kind, (strength if strength is not None else {'ema': 0.5, 'mediapipe': 0.7}.get(kind, 0.0))
+        self.kind, self.strength = kind, (strength if strength is not None else {'ema': 0.5, 'mediapipe': 0.9}.get(kind, 0.0))
         self.prev = None
 
     def reset(self): self.prev = None

@@ -3,13 +3,13 @@
 // and `MaskSmoother('mediapipe')` (chapter 18, video): fitted in the model's input, P(person) at the model's
 // resolution, blended with the previous frame's where it is uncertain, then brought to the frame's size. The frames
 // never leave the page: nothing is sent anywhere. Without a camera, a visitor tries the sample photos instead.
-import {fitBox, resizeArea, areaTaps, linearTaps, guidedFilter, grayGuide} from './demo.js';
+import {fitBox, resizeArea, resizeLinear, areaTaps, guidedFilter, grayGuide} from './demo.js';
 const $ = id => document.getElementById(id);
 
 // 1. MediaPipe's smoothing rule (`facenb.video.uncertainty` and `MaskSmoother`): where the new probability is
 //    uncertain (near 0.5), keep `strength` of the previous frame's; where it is sure, take the new one.
 const MP = [5.68842, -0.748699, -57.8051, 291.309, -624.717];
-export function smooth(p, prev, strength = 0.7) {
+export function smooth(p, prev, strength = 0.9) {   // `MaskSmoother`'s default (record video-smoothing)
   if (!prev || prev.length !== p.length) return p;
   const [c1, c2, c3, c4, c5] = MP, f = Math.fround, out = new Float32Array(p.length);
   for (let i = 0; i < p.length; i++) {
@@ -21,8 +21,8 @@ export function smooth(p, prev, strength = 0.7) {
 
 // 2. The resizing of `demo.js` (cv2's, to the last bit), made fast for a stream of frames of one size: its taps
 //    computed once, kept in typed arrays, and run with plain loops. Float32 sums in the same order, so the same
-//    numbers: `resizeArea` when the frame shrinks by a fraction (a 640×480 frame to the model's 120×90),
-//    `resizeLinear` for the probabilities back to the frame.
+//    numbers: `resizeArea` when the frame shrinks by a fraction (a 640×480 frame to the model's 120×90). The
+//    probabilities go back to the frame with `demo.js`'s `resizeLinear`, which keeps its taps the same way.
 const flat = taps => ({d: Int32Array.from(taps, t => t[0]), s: Int32Array.from(taps, t => t[1]), a: Float32Array.from(taps, t => t[2])});
 function pass(src, n, stride, channels, srcRow, dstRow, taps, out) {    // n rows (or columns) through the taps
   const {d, s, a} = taps, f = Math.fround;
@@ -40,7 +40,7 @@ export function fastResizers([h, w], [nh, nw]) {     // (rgba -> fitted RGB byte
   const key = [h, w, nh, nw].join();
   if (resizers.has(key)) return resizers.get(key);
   const generic = nh <= h && nw <= w && !(Number.isInteger(w / nw) && Number.isInteger(h / nh));
-  const ax = flat(areaTaps(w, nw)), ay = flat(areaTaps(h, nh)), lx = flat(linearTaps(nw, w)), ly = flat(linearTaps(nh, h));
+  const ax = flat(areaTaps(w, nw)), ay = flat(areaTaps(h, nh));
   const fit = !generic ? rgba => resizeArea(rgba, [h, w], [nh, nw]) : rgba => {
     const rows = pass(rgba, h, 4, 3, w * 4, nw * 3, ax, new Float32Array(h * nw * 3)), out = new Float32Array(nh * nw * 3);
     const {d, s, a} = ay, f = Math.fround, rw = nw * 3;     // columns: whole rows of the row pass at once
@@ -48,9 +48,7 @@ export function fastResizers([h, w], [nh, nw]) {     // (rgba -> fitted RGB byte
     return Uint8ClampedArray.from(out);
   };
   const up = low => {
-    const rows = pass(low, nh, 1, 1, nw, w, lx, new Float32Array(nh * w)), out = new Float32Array(h * w);
-    const {d, s, a} = ly, f = Math.fround;
-    for (let k = 0; k < d.length; k++) { const o = d[k] * w, i = s[k] * w, b = a[k]; for (let j = 0; j < w; j++) out[o + j] += f(rows[i + j] * b); }
+    const out = resizeLinear(low, [nh, nw], [h, w]);
     for (let j = 0; j < out.length; j++) out[j] = Math.min(1, Math.max(0, out[j]));
     return out;
   };

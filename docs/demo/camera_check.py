@@ -61,6 +61,7 @@ def agreement(page, python) -> list:
     return [float((a == b).mean()) for a, b in zip(page, python)]
 
 def main(out=None, seconds:int=8):
+    load = round(os.getloadavg()[0], 2)   # recorded beside the fps: a shared machine starves the browser
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         check.site_builder().build_demo(tmp/'site', PEOPLE)
@@ -77,7 +78,7 @@ def main(out=None, seconds:int=8):
         if out:
             rel = os.path.relpath(Path(out).resolve(), check.ROOT)
             record = dict(command=f'python docs/demo/camera_check.py --out {rel}' + (f' --seconds {seconds}' if seconds != 8 else ''), seconds=seconds,
-                          machine=f'{platform.machine()}, {os.cpu_count()} cores, shared with other jobs while measured; headless Chromium',
+                          machine=f'{platform.machine()}, {os.cpu_count()} cores; headless Chromium', load_average=[load, round(os.getloadavg()[0], 2)],
                           clip='validation portrait 0 (portraits), filmed panning by facenb.video.camera_clip, 640x480, 60 frames looped',
                           isolated_before=r['isolated_before'], isolated=r['isolated'], backend=cam['backend'], threads=cam['threads'],
                           fps=round(r['fps'], 1), last_frame_ms=round(cam['frameMs'], 1), last_model_ms=round(cam['modelMs'], 1),

@@ -71,8 +71,22 @@ export function resizeArea(rgba, [h, w], [nh, nw]) {   // cv2.resize(photo, (nw,
   }
   return Uint8ClampedArray.from(separable(rgba, [h, w], 4, 3, nw, areaTaps(w, nw), areaTaps(h, nh)));  // rounds as cv2
 }
-export const resizeLinear = (src, [h, w], [nh, nw]) =>    // cv2.resize(probabilities, (nw, nh)): float32, one channel
-  separable(src, [h, w], 1, 1, nw, linearTaps(w, nw), linearTaps(h, nh));
+const linearResizers = new Map();    // one per pair of sizes: its taps made once, flat in typed arrays (a stream of frames)
+function linearResizer([h, w], [nh, nw]) {
+  const key = [h, w, nh, nw].join();
+  if (linearResizers.has(key)) return linearResizers.get(key);
+  const flat = taps => [Int32Array.from(taps, t => t[0]), Int32Array.from(taps, t => t[1]), Float32Array.from(taps, t => t[2])];
+  const [xd, xs, xa] = flat(linearTaps(w, nw)), [yd, ys, ya] = flat(linearTaps(h, nh)), f = Math.fround;
+  const resize = src => {    // `separable`'s sums, in its order: the same float32 numbers
+    const rows = new Float32Array(h * nw), out = new Float32Array(nh * nw);
+    for (let y = 0; y < h; y++) { const o = y * nw, i = y * w; for (let k = 0; k < xd.length; k++) rows[o + xd[k]] += f(src[i + xs[k]] * xa[k]); }
+    for (let k = 0; k < yd.length; k++) { const o = yd[k] * nw, i = ys[k] * nw, b = ya[k]; for (let j = 0; j < nw; j++) out[o + j] += f(rows[i + j] * b); }
+    return out;
+  };
+  linearResizers.set(key, resize);
+  return resize;
+}
+export const resizeLinear = (src, [h, w], [nh, nw]) => linearResizer([h, w], [nh, nw])(src);   // cv2.resize(probabilities, (nw, nh)): float32, one channel
 
 // 3. Edges at the photo's resolution: `facenb.inference.guided_filter` (He et al.'s fast guided filter, gray guide).
 //    The guide is OpenCV's RGB to gray (15-bit fixed point, as cv2.cvtColor rounds) over 255; the window means are
