@@ -6,7 +6,8 @@ light (noise of 2 grey levels) and a still camera (noise of 8) — 30 frames of 
 way. The shipped people model segments every frame once (`FrameSegmenter.low_res`); each smoothing then runs on those
 same probabilities, at the model's resolution, as `facenb predict` does; the smoothed map is upsampled to the frame
 and refined with the frame as the guide (the guided filter the shipped model's file asks for; `--no-refine` leaves it
-out, as the pipeline was before the refinement reached video); masks are thresholded at 0.5 at the frame's size. Flicker (`facenb.video.flicker`, % of the pixels whose truth did not change that changed label) and the mean
+out, as the pipeline was before the refinement reached video); masks are thresholded at 0.5 at the frame's size.
+Flicker (`facenb.video.flicker`, % of the pixels whose truth did not change that changed label) and the mean
 per-frame Jaccard are averaged over the clips of each motion. The default is the smoothing with the least flicker
 among those that lose no more than 0.002 of mean Jaccard against no smoothing.
 
