@@ -187,7 +187,8 @@ def validate(self:Scorer, dl:DataLoader|None=None, # batches to evaluate (defaul
     for m in [whole] + (per if groups else []): m[1], m[2] = self.reduce_scores(m[0], m[1], m[2], dl)  # the whole split
     self.valid_meter = whole[0]  # multi-class: its confusion matrix, for `evaluate`
     res = dict(loss=whole[1] / max(whole[2], 1), n_images=whole[2], **whole[0].compute())
-    if groups: res['per_dataset'] = {g: dict(loss=m[1] / max(m[2], 1), n_images=m[2], **m[0].compute()) for g, m in zip(groups, per)}
+    if groups: res['per_dataset'] = {g: dict(loss=m[1] / m[2], n_images=m[2], **m[0].compute())
+                                     for g, m in zip(groups, per) if m[2]}  # max_steps may stop before a dataset's first image
     return res
 
 # %% ../nbs/93_learner.ipynb #8ceeb91e

@@ -54,3 +54,12 @@ def test_a_bad_mix_is_one_clear_line(run_facenb, args, says):
     r = run_facenb('train', *args, '--out', 'runs/bad', *TINY)
     assert r.returncode == 1 and says in r.stderr and 'Traceback' not in r.stderr, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+def test_a_validation_cut_short_scores_the_datasets_it_reached(run_facenb, tmp_path):
+    needs_data()   # --max-valid-steps 1 at batch size 2: two images of the first dataset, none of the second
+    r = run_facenb('train', '--data', MIX, '--epochs', '1', '--out', 'runs/short', *TINY, '--bs', '2', '--max-valid-steps', '1')
+    assert r.returncode == 0, r.stderr
+    row = json.loads((tmp_path/'runs/short/history.json').read_text())[-1]
+    reached = [k[len('n_valid_'):] for k in row if k.startswith('n_valid_')]
+    assert row['n_valid'] == 2 and sum(row[f'n_valid_{g}'] for g in reached) == 2 and len(reached) == 1, row
+    assert row['val_mean_jaccard'] == row[f'val_{reached[0]}_jaccard']
