@@ -20,7 +20,7 @@ from .inference import as_rgb, fit_photo, OnnxPredictor, REFINE
 # %% auto #0
 __all__ = ['MIXED_DATA', 'PEOPLE_MODEL', 'per_dataset_scores', 'scores_markdown', 'plot_per_dataset', 'load_peer',
            'peer_markdown', 'jaccard_gaps', 'compact_predictor', 'quantize_predictor', 'people_model', 'person_mask',
-           'with_refinement', 'MIXED_RECIPE', 'PEOPLE_RECIPE']
+           'with_refinement', 'MIXED_RECIPE', 'FIRST_PEOPLE_RECIPE', 'PEOPLE_RECIPE']
 
 # %% ../nbs/16_people.ipynb #a1d9ab54
 MIXED_DATA = 'portraits+human-segmentation+ccp'  # portraits, people in other scenes, full-length photos
@@ -88,15 +88,7 @@ def jaccard_gaps(peer:dict, # a `load_peer` record
     return {d: a[d]['jaccard'] - b[d]['jaccard'] for d in peer['datasets']}
 
 # %% ../nbs/16_people.ipynb #e22de2b2
-def _people_recipe(): return replace(_mixed_recipe(), arch='lite0', pretrained=True, epochs=22, threads=1, out='runs/people-lite0')
-
-_RECIPES = {'MIXED_RECIPE': _mixed_recipe, 'PEOPLE_RECIPE': _people_recipe}
-_all_ = ['MIXED_RECIPE', 'PEOPLE_RECIPE']
-
-def __getattr__(name:str):
-    "`facenb.people.MIXED_RECIPE` and `PEOPLE_RECIPE`, built when first asked for: the trainer loads torch, `person_mask` needs neither."
-    if name in _RECIPES: return _RECIPES[name]()
-    raise AttributeError(f"module 'facenb.people' has no attribute {name!r}")
+def _first_people_recipe(): return replace(_mixed_recipe(), arch='lite0', pretrained=True, epochs=22, threads=1, out='runs/people-lite0')
 
 # %% ../nbs/16_people.ipynb #a446f320
 def compact_predictor(src, # an ONNX predictor of `facenb.deploy.export_predictor` (float32 weights)
@@ -173,3 +165,15 @@ def with_refinement(src, # an ONNX predictor (`facenb export`)
     del m.metadata_props[:]; m.metadata_props.extend(keep)
     if refine: m.metadata_props.add(key='facenb.refine', value=json.dumps(refine))
     return atomic_write(dst, lambda tmp: onnx.save(m, tmp))
+
+# %% ../nbs/16_people.ipynb #aec9a001
+def _people_recipe(): return replace(_first_people_recipe(), size=(192, 144), epochs=20, lr=1e-2, freeze_epochs=1,
+                                     encoder_lr_mult=0.1, threads=2, out='runs/people-lite0-192')
+
+_RECIPES = {'MIXED_RECIPE': _mixed_recipe, 'FIRST_PEOPLE_RECIPE': _first_people_recipe, 'PEOPLE_RECIPE': _people_recipe}
+_all_ = ['MIXED_RECIPE', 'FIRST_PEOPLE_RECIPE', 'PEOPLE_RECIPE']
+
+def __getattr__(name:str):
+    "`facenb.people.MIXED_RECIPE`, `FIRST_PEOPLE_RECIPE` and `PEOPLE_RECIPE` (the shipped model's), built when first asked for: the trainer loads torch, `person_mask` needs neither."
+    if name in _RECIPES: return _RECIPES[name]()
+    raise AttributeError(f"module 'facenb.people' has no attribute {name!r}")
