@@ -252,9 +252,10 @@ def model_settings(path:Path) -> dict:
     m = onnx.load(str(path), load_external_data=False)
     meta = {p.key: json.loads(p.value) for p in m.metadata_props if p.key.startswith('facenb.')}
     if 'facenb.size' not in meta: sys.exit(f'{path} has no facenb metadata: write it with `facenb export`')
-    dims = [d.dim_value for d in m.graph.input[0].type.tensor_type.shape.dim]
+    dims = [d.dim_param or d.dim_value for d in m.graph.input[0].type.tensor_type.shape.dim]
     frame = [-(-s//32)*32 for s in meta['facenb.size']]
-    if dims[1:] != [3, *frame]: sys.exit(f'{path}: input {dims} does not match its facenb.size {meta["facenb.size"]}')
+    free = all(isinstance(d, str) for d in dims[2:])     # its input takes any height and width (multiples of 32)
+    if dims[1] != 3 or not (free or dims[2:] == frame): sys.exit(f'{path}: input {dims} does not match its facenb.size {meta["facenb.size"]}')
     return dict(size=meta['facenb.size'], frame=frame, threshold=meta['facenb.threshold'], classes=meta['facenb.classes'],
                 refine=meta.get('facenb.refine'))   # the edge refinement's settings (none: the page does not refine)
 

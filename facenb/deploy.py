@@ -57,7 +57,7 @@ def export_predictor(model, # a model from `load_model`, or a checkpoint / run f
                      threshold:float=0.5, # probability threshold of the mask
                      opset:int=17, # ONNX opset
                     ) -> Path:
-    "Export a `Predictor` to ONNX: fitted photo in, probabilities and mask out, with size, threshold and classes as metadata."
+    "Export a `Predictor` to ONNX: fitted photo in (any height and width that are multiples of 32), probabilities and mask out, with size, threshold and classes as metadata."
     import onnx
     if not isinstance(model, nn.Module): model = load_model(model, device='cpu')
     if not 0 < threshold < 1: raise ValueError(f'threshold must be between 0 and 1 (exclusive), not {threshold!r}')
@@ -75,7 +75,8 @@ def export_predictor(model, # a model from `load_model`, or a checkpoint / run f
             warnings.simplefilter('ignore')
             torch.onnx.export(net, (x,), tmp, dynamo=False, opset_version=opset, input_names=['image'],
                               output_names=['probabilities', 'mask'],
-                              dynamic_axes={'image': {0: 'batch'}, 'probabilities': {0: 'batch'}, 'mask': {0: 'batch'}})
+                              dynamic_axes={'image': {0: 'batch', 2: 'height', 3: 'width'}, 'mask': {0: 'batch', 1: 'height', 2: 'width'},
+                                            'probabilities': {0: 'batch', 2: 'height', 3: 'width'}})
         m = onnx.load(tmp)
         for k, v in meta.items(): m.metadata_props.add(key=k, value=v)
         onnx.save(m, tmp)

@@ -466,6 +466,7 @@ class OnnxPredictor:
     def __init__(self, path, # the .onnx file
                  threads:int|None=None, # onnxruntime's intra-op threads (default: its own choice)
                  refine:bool|dict|None=None, # edges by `guided_filter`: True (`REFINE`), a dict of its settings, False; None: the file's `facenb.refine`
+                 size:tuple|None=None, # (height, width) to fit the photos into; None: the exported `facenb.size` (another needs a file whose input takes any size)
                 ):
         path = Path(path)
         if not path.is_file(): raise FileNotFoundError(f'ONNX model {path} not found')
@@ -474,25 +475,33 @@ class OnnxPredictor:
         meta = self.session.get_modelmeta().custom_metadata_map
         if 'facenb.size' not in meta:
             raise ValueError(f'{path} was not written by facenb export (no facenb metadata): export it with `facenb export`')
-        self.path, self.train_size = path, tuple(json.loads(meta['facenb.size']))
+        self.path, self.exported_size = path, tuple(json.loads(meta['facenb.size']))
+        self.free_size = all(isinstance(d, str) for d in self.session.get_inputs()[0].shape[2:])   # symbolic height and width
+        self.train_size = self.exported_size if size is None else self.check_size(size)
         self.threshold, self.classes = json.loads(meta['facenb.threshold']), json.loads(meta['facenb.classes'])
         own = json.loads(meta['facenb.refine']) if 'facenb.refine' in meta else None
         self.refine = own if refine is None else ((own or dict(REFINE)) if refine is True else (dict(refine) if refine else None))
+
+    def check_size(self, size:tuple) -> tuple:
+        "`size` as a tuple, if this file can be fed it: its exported size, or any size when its input's height and width are free."
+        size = tuple(int(s) for s in size)
+        if size != self.exported_size and not self.free_size:
+            raise ValueError(f'{self.path.name} was exported for {self.exported_size[0]}x{self.exported_size[1]} only: export it again for another size')
+        return size
 
     def _run(self, x:np.ndarray) -> np.ndarray:
         return self.session.run(['probabilities'], {'image': x})[0]
 
     def predict_batch(self, images:list, # photos: paths or arrays, any sizes
-                      size:tuple|None=None, # must be the exported size (or None)
+                      size:tuple|None=None, # (height, width) to fit them into (default: the predictor's, `train_size`)
                       tta:bool=False, # also predict the mirrored photos and average
                       threshold:float|None=None, # default: the exported threshold
                      ) -> list:
         "`(probabilities, mask)` of each photo at its own resolution, as `facenb.inference.predict_batch`."
-        if size is not None and tuple(size) != self.train_size:
-            raise ValueError(f'{self.path.name} was exported for {self.train_size[0]}x{self.train_size[1]}: export it again for another size')
+        size = self.train_size if size is None else self.check_size(size)
         threshold = self.threshold if threshold is None else threshold
         rgbs = [as_rgb(im) for im in images]
-        fitted = [fit_photo(im, self.train_size) for im in rgbs]
+        fitted = [fit_photo(im, size) for im in rgbs]
         x = np.stack([f for f, _ in fitted]).transpose(0, 3, 1, 2).astype(np.float32)/255
         p = self._run(x)
         if tta: p = (p + self._run(np.ascontiguousarray(x[..., ::-1]))[..., ::-1])/2

@@ -109,12 +109,14 @@ class FrameSegmenter:
     "A facenb ONNX predictor (default: the shipped people model) on video frames: probabilities at the model's own resolution, then at the frame's."
     def __init__(self, predictor=None, # an `OnnxPredictor` (`facenb.deploy`); default: `facenb.people.people_model(threads)`
                  threads:int|None=None, # onnxruntime's threads for the shipped model (default: its own choice)
+                 size:tuple|None=None, # (height, width) the frames are fitted into (default: the predictor's; a smaller one is faster)
                 ):
         if predictor is None:
             from facenb.people import people_model   # imported here: facenb.video itself needs neither torch nor the model
             predictor = people_model(threads)
         if len(predictor.classes) != 2: raise ValueError(f'{predictor.path.name} is a {len(predictor.classes)}-class model: video needs a person / background model')
-        self.predictor, self.size, self.threshold = predictor, tuple(predictor.train_size), predictor.threshold
+        self.predictor, self.threshold = predictor, predictor.threshold
+        self.size = tuple(predictor.train_size) if size is None else predictor.check_size(size)
         self.pad = (-(-self.size[0]//32)*32, -(-self.size[1]//32)*32)   # the padded input, as `facenb.loaders.eval_transform`
         self._x, self._hw = None, None
 

@@ -31,7 +31,7 @@ def run(tmp_path_factory):
     shots = ROOT/'_screenshots'; shots.mkdir(exist_ok=True)
     if (tmp/'browser'/'camera.png').exists(): shutil.copy(tmp/'browser'/'camera.png', shots/'demo-camera.png')
     print(f"\ncamera mode: {r.get('fps', 0):.1f} frames per second measured by the page; {r.get('shown')}")
-    photo, video = camera_check.python_frame_masks(camera_check.PEOPLE, r['images'], tmp/'python') if r['images'] else (None, [])
+    photo, video = camera_check.python_frame_masks(camera_check.PEOPLE, r['images'], tmp/'python', r['camera']['size']) if r['images'] else (None, [])
     return dict(r, photo=photo, video=video)
 
 def test_camera_runs_isolated_without_errors(run):

@@ -112,3 +112,27 @@ def test_predict_says_which_files_of_a_folder_it_skips(tmp_path, capsys):
     out = capsys.readouterr().out
     assert res['n_written'] == 2 and 'skipped 1 file of' in out and 'that is not an image (notes)' in out, out
     assert sorted(Path(p).name for p in res['written']) == ['hopper-1.png', 'hopper.png']
+
+
+def test_shipped_model_takes_other_sizes_and_a_fixed_file_says_it_does_not(tmp_path):
+    "The shipped file's input has free height and width: `OnnxPredictor(size=)`, `predict_batch(size=)` and `FrameSegmenter(size=)` fit photos into another size; a file fixed to one size names itself and its size."
+    import onnx
+    from facenb.inference import OnnxPredictor, as_rgb
+    from facenb.video import FrameSegmenter
+    model, photo = people_model(), as_rgb(HOPPER)
+    assert model.free_size and model.train_size == model.exported_size
+    small = OnnxPredictor(model.path, size=(96, 72))
+    p_small, p_default = small.predict_batch([photo])[0][0], model.predict_batch([photo])[0][0]
+    assert p_small.shape == photo.shape[:2] and np.array_equal(p_small, model.predict_batch([photo], size=(96, 72))[0][0])
+    m_small, m_default = p_small >= 0.5, p_default >= 0.5
+    assert 0.8 < (m_small & m_default).sum() / (m_small | m_default).sum() < 1   # another size: close, not the same masks
+    seg = FrameSegmenter(model, size=(96, 72))
+    assert seg.size == (96, 72) and seg.low_res(photo).shape == (84, 72)      # 600x512 fitted into 96x72
+    fixed = onnx.load(str(model.path))
+    for d, v in zip(fixed.graph.input[0].type.tensor_type.shape.dim[2:], (192, 160)): d.dim_value = v
+    onnx.save(fixed, tmp_path/'fixed.onnx')
+    one = OnnxPredictor(tmp_path/'fixed.onnx')
+    assert not one.free_size and one.predict_batch([photo])[0][1].shape == photo.shape[:2]
+    for call in (lambda: OnnxPredictor(tmp_path/'fixed.onnx', size=(96, 72)), lambda: one.predict_batch([photo], size=(96, 72)),
+                 lambda: FrameSegmenter(one, size=(96, 72))):
+        with pytest.raises(ValueError, match=r'fixed\.onnx was exported for 192x144 only'): call()

@@ -44,15 +44,15 @@ def run_camera(site, clip, out, seconds:int=8, record:int=5) -> dict:
     result['masks'] = [np.fromfile(out/f['mask'], np.uint8).reshape(h, w) for f in result.get('frames', [])]
     return result
 
-def python_frame_masks(model, images, out) -> tuple:
-    "Python on the page's frames: `facenb predict --mode mask` on the first as a photo, and `person_probs` (MediaPipe's smoothing) on all, thresholded."
+def python_frame_masks(model, images, out, size) -> tuple:
+    "Python on the page's frames, fitted into the `size` the page's camera used: `facenb predict --mode mask --size` on the first as a photo, and `person_probs` (MediaPipe's smoothing) on all, thresholded."
     from PIL import Image
     from facenb.deploy import OnnxPredictor
     from facenb.video import FrameSegmenter, person_probs
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     Image.fromarray(images[0]).save(out/'frame0.png')
-    photo = check.python_masks(model, [out/'frame0.png'], out/'predict')[0]
-    seg = FrameSegmenter(OnnxPredictor(model))
+    photo = check.python_masks(model, [out/'frame0.png'], out/'predict', size=size)[0]
+    seg = FrameSegmenter(OnnxPredictor(model), size=size)
     video = [(p >= seg.threshold).astype(np.uint8) for p in person_probs(images, 'mediapipe', segmenter=seg)]
     return photo, video
 
@@ -67,11 +67,11 @@ def main(out=None, seconds:int=8):
         check.site_builder().build_demo(tmp/'site', PEOPLE)
         clip = fake_camera_clip(tmp/'clip.y4m')
         r = run_camera(tmp/'site', clip, tmp/'browser', seconds)
-        photo, video = python_frame_masks(PEOPLE, r['images'], tmp/'python')
+        photo, video = python_frame_masks(PEOPLE, r['images'], tmp/'python', r['camera']['size'])
         first, frames = agreement(r['masks'][:1], [photo])[0], agreement(r['masks'], video)
         cam = r['camera']
         print(f"errors: {r['errors'] or 'none'}; cross-origin isolated: {r['isolated_before']} before the camera button, {r['isolated']} after")
-        print(f"camera {cam['width']}x{cam['height']}, {cam['backend']}, {cam['threads']} threads: {r['fps']:.1f} frames per second "
+        print(f"camera {cam['width']}x{cam['height']} fitted into {cam['size'][0]}x{cam['size'][1]}, {cam['backend']}, {cam['threads']} threads: {r['fps']:.1f} frames per second "
               f"over {seconds} s (the page's display: {r['shown']!r})")
         print(f"masks: first frame vs facenb predict {first:.5%}; {len(frames)} frames vs person_probs(mediapipe) "
               f"{min(frames):.5%} at worst")
@@ -80,7 +80,7 @@ def main(out=None, seconds:int=8):
             record = dict(command=f'python docs/demo/camera_check.py --out {rel}' + (f' --seconds {seconds}' if seconds != 8 else ''), seconds=seconds,
                           machine=f'{platform.machine()}, {os.cpu_count()} cores; headless Chromium', load_average=[load, round(os.getloadavg()[0], 2)],
                           clip='validation portrait 0 (portraits), filmed panning by facenb.video.camera_clip, 640x480, 60 frames looped',
-                          isolated_before=r['isolated_before'], isolated=r['isolated'], backend=cam['backend'], threads=cam['threads'],
+                          isolated_before=r['isolated_before'], isolated=r['isolated'], model_input=cam['size'], backend=cam['backend'], threads=cam['threads'],
                           fps=round(r['fps'], 1), last_frame_ms=round(cam['frameMs'], 1), last_model_ms=round(cam['modelMs'], 1),
                           stages_ms={k: round(v, 1) for k, v in cam['stages'].items()},
                           shown=r['shown'], agreement_first_frame_vs_predict=round(first, 5),

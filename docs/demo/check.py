@@ -46,11 +46,12 @@ def test_photos(folder) -> list:
     for name, im in photos.items(): im.save(folder/name)
     return [folder/name for name in photos]
 
-def python_masks(model, photos, out, threshold=None) -> list:
-    "`facenb predict --mode mask` on the photos: the masks (H×W, 0/1) it writes."
+def python_masks(model, photos, out, threshold=None, size=None) -> list:
+    "`facenb predict --mode mask` on the photos (fitted into `size`, HEIGHTxWIDTH, if given): the masks (H×W, 0/1) it writes."
     out = Path(out)
     cmd = [sys.executable, '-m', 'facenb.cli', 'predict', '--checkpoint', str(model), '--mode', 'mask', '--out', str(out),
-           '--no-progress', *map(str, photos)] + (['--threshold', str(threshold)] if threshold is not None else [])
+           '--no-progress', *map(str, photos)] + (['--threshold', str(threshold)] if threshold is not None else []) \
+          + (['--size', f'{size[0]}x{size[1]}'] if size is not None else [])
     subprocess.run(cmd, check=True, capture_output=True, text=True)
     from PIL import Image
     masks = []

@@ -71,12 +71,12 @@ export function resizeArea(rgba, [h, w], [nh, nw]) {   // cv2.resize(photo, (nw,
   }
   return Uint8ClampedArray.from(separable(rgba, [h, w], 4, 3, nw, areaTaps(w, nw), areaTaps(h, nh)));  // rounds as cv2
 }
+export const flatTaps = taps => ({d: Int32Array.from(taps, t => t[0]), s: Int32Array.from(taps, t => t[1]), a: Float32Array.from(taps, t => t[2])});
 const linearResizers = new Map();    // one per pair of sizes: its taps made once, flat in typed arrays (a stream of frames)
 function linearResizer([h, w], [nh, nw]) {
   const key = [h, w, nh, nw].join();
   if (linearResizers.has(key)) return linearResizers.get(key);
-  const flat = taps => [Int32Array.from(taps, t => t[0]), Int32Array.from(taps, t => t[1]), Float32Array.from(taps, t => t[2])];
-  const [xd, xs, xa] = flat(linearTaps(w, nw)), [yd, ys, ya] = flat(linearTaps(h, nh)), f = Math.fround;
+  const {d: xd, s: xs, a: xa} = flatTaps(linearTaps(w, nw)), {d: yd, s: ys, a: ya} = flatTaps(linearTaps(h, nh)), f = Math.fround;
   const resize = src => {    // `separable`'s sums, in its order: the same float32 numbers
     const rows = new Float32Array(h * nw), out = new Float32Array(nh * nw);
     for (let y = 0; y < h; y++) { const o = y * nw, i = y * w; for (let k = 0; k < xd.length; k++) rows[o + xd[k]] += f(src[i + xs[k]] * xa[k]); }
@@ -108,18 +108,24 @@ function boxMean(a, h, w, r) {        // Float64Array h×w -> the mean over each
   }
   return out;
 }
-export function guidedFilter(guide, p, [h, w], {radius = 8, eps = 1e-3, subsample = 4} = {}) {
-  const s = Math.max(1, subsample), hs = Math.ceil(h / s), ws = Math.ceil(w / s), r = Math.max(1, roundEven(radius / s));
-  const n = hs * ws, I = new Float64Array(n), P = new Float64Array(n), IP = new Float64Array(n), II = new Float64Array(n);
-  for (let y = 0; y < hs; y++) for (let x = 0; x < ws; x++) {        // every s-th pixel: guide[::s, ::s]
-    const k = y * ws + x, g = guide[y * s * w + x * s], q = p[y * s * w + x * s];
-    I[k] = g; P[k] = q; IP[k] = g * q; II[k] = g * g;
-  }
+export function refineGrid([h, w], {radius = 8, subsample = 4} = {}) {   // the subsampled grid the filter is fitted on
+  const s = Math.max(1, subsample);
+  return {s, hs: Math.ceil(h / s), ws: Math.ceil(w / s), r: Math.max(1, roundEven(radius / s))};
+}
+export function guidedCoefficients(I, P, {hs, ws, r}, eps = 1e-3) {    // guide and p on the grid -> the mean a and b of each pixel
+  const n = hs * ws, IP = new Float64Array(n), II = new Float64Array(n);
+  for (let k = 0; k < n; k++) { IP[k] = I[k] * P[k]; II[k] = I[k] * I[k]; }
   const mI = boxMean(I, hs, ws, r), mP = boxMean(P, hs, ws, r), mIP = boxMean(IP, hs, ws, r), mII = boxMean(II, hs, ws, r);
   const a = new Float64Array(n), b = new Float64Array(n);
   for (let k = 0; k < n; k++) { a[k] = (mIP[k] - mI[k] * mP[k]) / (mII[k] - mI[k] * mI[k] + eps); b[k] = mP[k] - a[k] * mI[k]; }
-  const A = resizeLinear(Float32Array.from(boxMean(a, hs, ws, r)), [hs, ws], [h, w]);
-  const B = resizeLinear(Float32Array.from(boxMean(b, hs, ws, r)), [hs, ws], [h, w]);
+  return {a: Float32Array.from(boxMean(a, hs, ws, r)), b: Float32Array.from(boxMean(b, hs, ws, r))};
+}
+export function guidedFilter(guide, p, [h, w], {radius = 8, eps = 1e-3, subsample = 4} = {}) {
+  const grid = refineGrid([h, w], {radius, subsample}), {s, hs, ws} = grid;
+  const I = new Float64Array(hs * ws), P = new Float64Array(hs * ws);
+  for (let y = 0; y < hs; y++) for (let x = 0; x < ws; x++) { I[y * ws + x] = guide[y * s * w + x * s]; P[y * ws + x] = p[y * s * w + x * s]; }
+  const {a, b} = guidedCoefficients(I, P, grid, eps);    // every s-th pixel: guide[::s, ::s]
+  const A = resizeLinear(a, [hs, ws], [h, w]), B = resizeLinear(b, [hs, ws], [h, w]);
   const q = new Float32Array(h * w);
   for (let i = 0; i < h * w; i++) q[i] = Math.fround(A[i] * guide[i]) + B[i];
   return q;
