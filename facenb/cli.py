@@ -207,6 +207,7 @@ def _check_videos(model, videos:list, args):
     if args.mode not in VIDEO_MODES: raise ValueError(f"--mode {args.mode} has no video form: a video takes --mode {'|'.join(VIDEO_MODES)}")
     if not hasattr(model, 'session'): raise ValueError(f'{videos[0]}: a video needs the shipped people model or an ONNX predictor (facenb export --out NAME.onnx)')
     if args.mode == 'replace' and args.bg is None: raise ValueError('--mode replace needs a background image (--bg IMG)')
+    if args.size: model.check_size(args.size)          # a file fixed to one size refuses another one now
     for v in videos:
         if not v.is_file(): raise FileNotFoundError(f'input {v} not found')
         _check_video_out(v, _video_dest(v, args), args.mode, args.overwrite)
@@ -214,7 +215,7 @@ def _check_videos(model, videos:list, args):
 def _predict_videos(model, videos:list, args) -> int:
     "Segment each video into `--out` (`facenb.video.segment_video`); a video that fails is named in one line, and the others go on."
     from facenb.video import FrameSegmenter, segment_video
-    seg, failed = FrameSegmenter(model), 0
+    seg, failed = FrameSegmenter(model, size=args.size), 0
     for v in videos:
         try: r = segment_video(v, _video_dest(v, args), mode=args.mode, smoothing=args.smoothing, background=args.bg, threshold=args.threshold,
                                segmenter=seg, progress=not args.no_progress and sys.stdout.isatty(), overwrite=args.overwrite)

@@ -136,3 +136,16 @@ def test_shipped_model_takes_other_sizes_and_a_fixed_file_says_it_does_not(tmp_p
     for call in (lambda: OnnxPredictor(tmp_path/'fixed.onnx', size=(96, 72)), lambda: one.predict_batch([photo], size=(96, 72)),
                  lambda: FrameSegmenter(one, size=(96, 72))):
         with pytest.raises(ValueError, match=r'fixed\.onnx was exported for 192x144 only'): call()
+
+
+def test_predict_size_fits_photos_into_another_size(run_facenb, tmp_path):
+    "`facenb predict --size` with the shipped model: the masks of `OnnxPredictor(size=...)`, not those of its own size."
+    from facenb.inference import OnnxPredictor, as_rgb
+    (tmp_path/'photos').mkdir()
+    Image.open(HOPPER).save(tmp_path/'photos'/'hopper.png')
+    r = run_facenb('predict', 'photos', '--out', 'small', '--mode', 'mask', '--size', '96x72', '--no-progress')
+    assert r.returncode == 0, r.stderr
+    got = np.asarray(Image.open(tmp_path/'small'/'hopper.png')) > 0
+    photo = as_rgb(str(tmp_path/'photos'/'hopper.png'))
+    want = OnnxPredictor(people_model().path, size=(96, 72)).predict_batch([photo])[0][1] > 0
+    assert (got == want).all() and (want != (people_model().predict_batch([photo])[0][1] > 0)).sum() > 100

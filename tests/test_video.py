@@ -44,6 +44,19 @@ def test_mask_video_is_person_mask_of_each_frame(facenb, clip, tmp_path):
         assert j > 0.97, (k, j)
         assert 0.05 < want.mean() < 0.95   # a person is there, not an empty or a full frame
 
+def test_mask_video_at_another_size_is_that_sizes_frame_segmenter(facenb, clip, tmp_path):
+    "`--size` reaches the video path: the masks are `FrameSegmenter(size=...)`'s, not the default size's."
+    from facenb.people import people_model
+    status, out, err = facenb('predict', clip, '--mode', 'mask', '--smoothing', 'none', '--size', '96x128', '--out', 'out', '--no-progress')
+    assert status == 0, err
+    masks, inputs = [f[..., 0] >= 128 for f in frames(tmp_path/'out'/'clip.mp4')], list(frames(clip))
+    small, default = FrameSegmenter(people_model(), size=(96, 128)), FrameSegmenter(people_model())
+    for k in (0, N - 1):
+        f = inputs[k]
+        want = small.full(small.low_res(f), f.shape[:2], f) >= small.threshold
+        other = default.full(default.low_res(f), f.shape[:2], f) >= default.threshold
+        assert (masks[k] == want).mean() > 0.995 and (want != other).sum() > 100, (k, (masks[k] == want).mean(), (want != other).sum())
+
 def test_cutout_is_webm_with_alpha(facenb, clip, tmp_path):
     status, out, err = facenb('predict', clip, '--mode', 'cutout', '--out', 'out', '--no-progress')
     assert status == 0, err
