@@ -109,7 +109,7 @@ class FrameSegmenter:
     "A facenb ONNX predictor (default: the shipped people model) on video frames: probabilities at the model's own resolution, then at the frame's."
     def __init__(self, predictor=None, # an `OnnxPredictor` (`facenb.deploy`); default: `facenb.people.people_model(threads)`
                  threads:int|None=None, # onnxruntime's threads for the shipped model (default: its own choice)
-                 size:tuple|None=None, # (height, width) the frames are fitted into (default: the predictor's; a smaller one is faster)
+                 size:tuple|None=None, # (height, width) the frames are fitted into (default: the predictor's; record camera-size measures others)
                 ):
         if predictor is None:
             from facenb.people import people_model   # imported here: facenb.video itself needs neither torch nor the model
