@@ -83,9 +83,8 @@ function refinePlan([lh, lw], [h, w], refine) {
   const key = [lh, lw, h, w, JSON.stringify(refine)].join();
   if (plans.has(key)) return plans.get(key);
   const grid = refine && refineGrid([h, w], refine), range = (n, step = 1) => Int32Array.from({length: n}, (_, i) => i * step);
-  const plan = {grid, px: taps2(lw, w), py: taps2(lh, h)};
-  if (grid) Object.assign(plan, {ax: taps2(grid.ws, w), ay: taps2(grid.hs, h), gx: range(grid.ws, grid.s), gy: range(grid.hs, grid.s), all: range(w)});
-  else plan.all = range(w);
+  const plan = {grid, px: taps2(lw, w), py: taps2(lh, h), all: range(w)};
+  if (grid) Object.assign(plan, {ax: taps2(grid.ws, w), ay: taps2(grid.hs, h), gx: range(grid.ws, grid.s), gy: range(grid.hs, grid.s)});
   plans.set(key, plan);
   return plan;
 }
@@ -109,12 +108,8 @@ export function frameProbabilities(rgba, low, [lh, lw], [h, w], refine = null) {
   const ra = rowPass(a, hs, ws, ax, all), rb = rowPass(b, hs, ws, ax, all);
   for (let y = 0; y < h; y++) {
     const i0 = ay.s[2 * y] * w, i1 = ay.s[2 * y + 1] * w, w0 = ay.a[2 * y], w1 = ay.a[2 * y + 1], o = y * w;
-    for (let x = 0; x < w; x++) {
-      const j = 4 * (o + x), g = f(((rgba[j] * 9798 + rgba[j + 1] * 19235 + rgba[j + 2] * 3735 + 16384) >> 15) / 255);
-      const A = f(f(ra[i0 + x] * w0) + f(ra[i1 + x] * w1)), B = f(f(rb[i0 + x] * w0) + f(rb[i1 + x] * w1));
-      const q = f(f(A * g) + B);
-      out[o + x] = q < 0 ? 0 : q > 1 ? 1 : q;
-    }
+    for (let x = 0; x < w; x++)
+      out[o + x] = clip(f(f(lerp(ra, i0 + x, i1 + x, w0, w1) * gray(rgba, 4 * (o + x))) + lerp(rb, i0 + x, i1 + x, w0, w1)));
   }
   return out;
 }
